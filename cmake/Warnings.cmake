@@ -1,0 +1,13 @@
+# Warnings for our own code only (never for dependencies); errors with MOEFIT_WERROR (CI).
+add_library(moefit_warnings INTERFACE)
+target_compile_options(moefit_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual
+  -Wimplicit-fallthrough -Wformat=2)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # GCC 12 reports false -Wrestrict/-Wstringop-overflow hits inside libstdc++'s std::string
+  # concatenation at -O2 (GCC bug 105329); they are not about our code.
+  target_compile_options(moefit_warnings INTERFACE -Wno-restrict -Wno-stringop-overflow)
+endif()
+if(MOEFIT_WERROR)
+  target_compile_options(moefit_warnings INTERFACE -Werror)
+endif()

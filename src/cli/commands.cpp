@@ -1,0 +1,17 @@
+// The table of subcommands; each lives in its own file.
+#include "cli/common.hpp"
+
+namespace moefit::cli {
+
+void add_inspect(CLI::App& cmd, Action& action);
+void add_list(CLI::App& cmd, Action& action);
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> table = {
+        {"inspect", "parameter counts of a model, total and active, per class and layer kind", add_inspect},
+        {"list", "list built-in models, hardware, quantizations or spec keys", add_list},
+    };
+    return table;
+}
+
+}  // namespace moefit::cli
