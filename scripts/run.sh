@@ -6,5 +6,5 @@ bash scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target moefit
 echo
-echo "\$ moefit inspect mixtral-8x7b"
-./build/moefit inspect mixtral-8x7b
+echo "\$ moefit inspect deepseek-v3"
+./build/moefit inspect deepseek-v3

@@ -24,6 +24,12 @@ std::uint64_t ParamCounts::active_in(Convention c) const {
     return active;
 }
 
+std::uint64_t comparable_total(const ParamCounts& c, const Published& p) {
+    return c.total_in(p.total_convention) + (p.total_includes_mtp ? c.mtp_total : 0);
+}
+
+std::uint64_t comparable_active(const ParamCounts& c, const Published& p) { return c.active_in(p.active_convention); }
+
 std::string describe(Convention c) {
     switch (c) {
         case Convention::all: return "every tensor";

@@ -45,6 +45,10 @@ struct ParamCounts {
     std::uint64_t active_in(Convention c) const;
 };
 
+// Our count as the vendor's published total / active figure counts it (convention, MTP).
+std::uint64_t comparable_total(const ParamCounts& c, const Published& p);
+std::uint64_t comparable_active(const ParamCounts& c, const Published& p);
+
 // Counts the inventory of `spec` (which must be the spec the inventory was built from).
 ParamCounts count_params(const ModelSpec& spec, const Inventory& inventory);
 

@@ -72,7 +72,9 @@ struct Published {
     std::uint64_t active_params = 0;
     Convention total_convention = Convention::all;
     Convention active_convention = Convention::all;
+    bool total_includes_mtp = false;  // the vendor's total also counts the MTP module (GLM-4.5)
     std::string source;
+    std::string note;  // why a figure differs from our count by more than 0.5% (rounding, ...)
 };
 
 struct ModelSpec {

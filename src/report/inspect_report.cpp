@@ -104,16 +104,18 @@ std::string render_inspect_text(const InspectInput& in) {
         out += "\n";
         Table pub({"", "published", "ours", "difference", "counted as"}, {false, true, true, true, false});
         if (p.total_params > 0) {
-            const std::uint64_t ours = c.total_in(p.total_convention);
+            const std::uint64_t ours = model::comparable_total(c, p);
             pub.add_row({"total", format_count(p.total_params), format_count(ours),
-                         percent_difference(ours, p.total_params), model::describe(p.total_convention)});
+                         percent_difference(ours, p.total_params),
+                         model::describe(p.total_convention) + (p.total_includes_mtp ? " + MTP" : "")});
         }
         if (p.active_params > 0) {
-            const std::uint64_t ours = c.active_in(p.active_convention);
+            const std::uint64_t ours = model::comparable_active(c, p);
             pub.add_row({"active", format_count(p.active_params), format_count(ours),
                          percent_difference(ours, p.active_params), model::describe(p.active_convention)});
         }
         out += pub.render();
+        if (!p.note.empty()) out += "  note: " + p.note + "\n";
     }
     return out;
 }
@@ -167,10 +169,12 @@ nlohmann::ordered_json inspect_json(const InspectInput& in) {
     pub["source"] = p.source;
     pub["total"] = p.total_params;
     pub["total_convention"] = convention_name(p.total_convention);
-    pub["total_ours"] = c.total_in(p.total_convention);
+    pub["total_includes_mtp"] = p.total_includes_mtp;
+    pub["total_ours"] = model::comparable_total(c, p);
     pub["active"] = p.active_params;
     pub["active_convention"] = convention_name(p.active_convention);
-    pub["active_ours"] = c.active_in(p.active_convention);
+    pub["active_ours"] = model::comparable_active(c, p);
+    pub["note"] = p.note;
     j["published"] = pub;
     return j;
 }

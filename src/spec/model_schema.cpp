@@ -149,8 +149,12 @@ const std::vector<Row>& rows() {
          [](ModelSpec& m, const Value& v) { m.published.total_convention = convention(s(v)); }},
         {{"published", "active_convention", ValueType::string, "", "\"all\"", "what the active figure counts", 0, UINT64_MAX, kConventions},
          [](ModelSpec& m, const Value& v) { m.published.active_convention = convention(s(v)); }},
+        {{"published", "total_includes_mtp", ValueType::boolean, "", "false", "the published total also counts the MTP module"},
+         [](ModelSpec& m, const Value& v) { m.published.total_includes_mtp = b(v); }},
         {{"published", "source", ValueType::string, "", "\"\"", "where the figures are stated"},
          [](ModelSpec& m, const Value& v) { m.published.source = s(v); }},
+        {{"published", "note", ValueType::string, "", "\"\"", "why a figure is more than 0.5% from our count"},
+         [](ModelSpec& m, const Value& v) { m.published.note = s(v); }},
     };
     return table;
 }
