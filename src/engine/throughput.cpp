@@ -77,7 +77,7 @@ Result<Machine> resolve(const ThroughputInput& in) {
         m.bandwidth = m.host_bandwidth;
         if (m.bandwidth <= 0)
             return make_error("hardware \"" + hw.id + "\" gives no host memory bandwidth for a CPU-only run");
-        m.device = in.calibration ? *in.calibration : lookup_efficiency(builtin, runtime, "cpu");
+        m.device = in.calibration ? *in.calibration : host_efficiency(builtin, runtime, host_profile);
         return m;
     }
     m.bandwidth = hw.bandwidth_GBps * 1e9;
@@ -105,7 +105,7 @@ Result<Machine> resolve(const ThroughputInput& in) {
         if (m.host_bandwidth <= 0)
             return make_error("experts kept in host RAM need the host's memory bandwidth, which hardware \"" +
                               host_profile.id + "\" does not give");
-        m.host = in.host_calibration ? *in.host_calibration : lookup_efficiency(builtin, runtime, "cpu");
+        m.host = in.host_calibration ? *in.host_calibration : host_efficiency(builtin, runtime, host_profile);
     }
     return m;
 }

@@ -1,10 +1,11 @@
 #include "engine/throughput_efficiency.hpp"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <set>
-#include <toml++/toml.h>
 
 #include "util/embedded.hpp"
 #include "util/spelling.hpp"
@@ -44,17 +45,17 @@ Status read_number(const toml::table& table, const char* key, double& out, bool 
     const auto value = node->value<double>();
     if (!value) return make_error("expected a number", at(*node, origin, path + key));
     if (!(*value > lo && *value <= hi))
-        return make_error("expected a value in (" + number_text(lo) + ", " + number_text(hi) + "], found " +
-                              number_text(*value),
-                          at(*node, origin, path + key));
+        return make_error(
+            "expected a value in (" + number_text(lo) + ", " + number_text(hi) + "], found " + number_text(*value),
+            at(*node, origin, path + key));
     out = *value;
     return {};
 }
 
 Result<EfficiencyRow> read_row(const toml::table& t, const std::string& origin, const std::string& path) {
-    static const std::vector<std::string> keys = {"runtime", "device_class", "bandwidth", "bandwidth_low",
-                                                  "bandwidth_high", "compute", "compute_low", "compute_high",
-                                                  "points", "note"};
+    static const std::vector<std::string> keys = {"runtime",        "device_class", "bandwidth",   "bandwidth_low",
+                                                  "bandwidth_high", "compute",      "compute_low", "compute_high",
+                                                  "points",         "note"};
     for (const auto& [k, v] : t) {
         const std::string name(k.str());
         if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
@@ -162,6 +163,18 @@ Efficiency lookup_efficiency(const EfficiencyTable& table, std::string_view runt
     return Efficiency{};  // unreachable for a parsed table: it has a ("*", "*") row
 }
 
+Efficiency host_efficiency(const EfficiencyTable& table, std::string_view runtime, const spec::HardwareProfile& host) {
+    Efficiency e = lookup_efficiency(table, runtime, "cpu");
+    const double measured = host.host.decode_efficiency;
+    if (measured <= 0) return e;
+    // One measured model on one host is not every model on it: keep the row's relative spread.
+    e.bandwidth_low = measured * e.bandwidth_low / e.bandwidth;
+    e.bandwidth_high = measured * e.bandwidth_high / e.bandwidth;
+    e.bandwidth = measured;
+    e.source = "measured: decode_efficiency of profile \"" + host.id + "\"";
+    return e;
+}
+
 std::string device_class(const spec::HardwareProfile& hardware) {
     if (hardware.kind == spec::HardwareKind::cpu) return "cpu";
     std::string vendor = lower(hardware.vendor);
@@ -181,6 +194,8 @@ std::string canonical_runtime(std::string_view name) {
     return "";
 }
 
-std::vector<std::string> runtime_names() { return {"llama.cpp", "vllm", "sglang", "mlx", "ktransformers"}; }
+std::vector<std::string> runtime_names() {
+    return {"llama.cpp", "vllm", "sglang", "mlx", "ktransformers"};
+}
 
 }  // namespace moefit::engine

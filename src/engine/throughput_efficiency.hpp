@@ -64,6 +64,11 @@ Result<EfficiencyTable> builtin_efficiency_table();
 // row answered.
 Efficiency lookup_efficiency(const EfficiencyTable& table, std::string_view runtime, std::string_view device_class);
 
+// The efficiency of CPU work on `host` (a cpu profile, or a node's host): the ("cpu") row for
+// `runtime`, with its bandwidth figures replaced by the profile's measured
+// host.decode_efficiency when it has one (low and high keep the row's spread around it).
+Efficiency host_efficiency(const EfficiencyTable& table, std::string_view runtime, const spec::HardwareProfile& host);
+
 // The class a profile's devices belong to for efficiency purposes: "<vendor>-gpu" for gpu and node
 // profiles, "<vendor>-unified" for unified pools, "cpu" for CPU hosts; vendor is lowercase
 // ("nvidia", "amd", "apple", "intel", or "other").

@@ -153,7 +153,13 @@ Result<CalibrateResult> calibrate(const model::ModelSpec& full, ThreadPool& pool
         engine::speed_setup(scaled, weights->inventory(), weights->engine_bytes(), kv, r.profile, options.runtime);
     // The timed steps ran at depths 1..steps: predict at the middle one.
     r.context_tokens = 1 + static_cast<std::uint64_t>(options.steps + 1) / 2;
-    MOEFIT_TRY(predicted, engine::predict_decode(setup.input(1, r.context_tokens)));
+    // The profile's bandwidth is the STREAM read measured a moment ago, not a datasheet peak, so
+    // the prediction streams at all of it (eta_bw = 1): on this host the measured read is what a
+    // decode that only streams its weights reaches. The built-in cpu rows are fractions of
+    // datasheet peaks and would not apply to a measured figure.
+    engine::ThroughputInput predicted_in = setup.input(1, r.context_tokens);
+    predicted_in.calibration = calibrated_efficiency(1.0, "the measured STREAM read (eta_bw = 1)");
+    MOEFIT_TRY(predicted, engine::predict_decode(predicted_in));
     r.predicted = predicted;
     r.fitted_bandwidth_efficiency =
         fit_bandwidth_efficiency(predicted.step.device_bytes, steps_per_second, predicted.step.bandwidth_GBps * 1e9);

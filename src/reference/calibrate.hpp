@@ -1,7 +1,9 @@
 // `moefit calibrate` without the I/O: measure the host (STREAM-style bandwidth, the matvec kernels'
 // FLOP/s, threads), build the reference MoE for a model spec scaled to a weight budget, decode a
 // few steps at batch 1 and time them, and set that beside what the throughput model predicts for
-// the same scaled model on a cpu HardwareProfile made from the measurements. The fitted bandwidth
+// the same scaled model on a cpu HardwareProfile made from the measurements, streaming at the
+// measured read (a measured figure, unlike the datasheet peaks the built-in rows are fractions
+// of, is what streaming reaches). The fitted bandwidth
 // efficiency is the engine's bytes per step times the measured steps per second over the
 // profile's bandwidth (the measured STREAM read): predict_decode with that efficiency as its
 // calibration gives back the measured speed.
@@ -58,7 +60,7 @@ struct CalibrateResult {
     double measured_bytes_per_step = 0;  // counted by the pass: weights + KV read + KV written
     double measured_bytes_per_second = 0;
     std::uint64_t context_tokens = 0;  // decode depth the prediction is made at (mid-run)
-    engine::DecodeResult predicted;    // on `profile` with the built-in efficiency table
+    engine::DecodeResult predicted;    // on `profile`, streaming at all of the measured read (eta_bw = 1)
     double fitted_bandwidth_efficiency = 0;
     engine::DecodeResult predicted_fitted;  // the same with the fitted efficiency as calibration
     spec::HardwareProfile profile;          // kind cpu: measured bandwidth, threads, host memory

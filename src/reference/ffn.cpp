@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <type_traits>
 
 #include "reference/forward.hpp"
 
@@ -12,7 +13,11 @@ namespace {
 
 template <class T>
 T silu(T x) {
-    return static_cast<T>(static_cast<double>(x) / (1.0 + std::exp(-static_cast<double>(x))));
+    // The fast path stays in float: a double exp per intermediate element was ~5% of a decode step.
+    if constexpr (std::is_same_v<T, float>)
+        return x / (1.0f + std::exp(-x));
+    else
+        return x / (1.0 + std::exp(-x));
 }
 
 // Indices of the k largest of `v` (ties: the lower index), largest first; `allowed` masks.

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <memory>
 
+#include "reference/kernels_x86.hpp"
+
 // Run-time dispatch of the hot loops to the widest vector ISA the CPU has; -march is not assumed.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
 #define MOEFIT_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
@@ -104,6 +106,20 @@ void dequant_row(const MatrixView& w, std::size_t r, float* out) {
     }
 }
 
+// dot_f32 of one row against four vectors at once: the row is loaded once for four products, which
+// roughly halves the loads per multiply-add of a batched step. Each sum is ordered as dot_f32's.
+MOEFIT_CLONES
+void dot4_f32(const float* a, const float* const* x, std::size_t n, float* out) {
+    float acc[4][kLanes] = {};
+    std::size_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        for (std::size_t v = 0; v < 4; ++v)
+            for (std::size_t l = 0; l < kLanes; ++l) acc[v][l] += a[i + l] * x[v][i + l];
+    for (; i < n; ++i)
+        for (std::size_t v = 0; v < 4; ++v) acc[v][i % kLanes] += a[i] * x[v][i];
+    for (std::size_t v = 0; v < 4; ++v) out[v] = reduce(acc[v]);
+}
+
 }  // namespace
 
 MOEFIT_CLONES
@@ -126,10 +142,10 @@ void matmul_rows(const MatrixView& w, const float* x, std::size_t x_stride, std:
     if (batch == 1) {
         switch (w.kind) {
             case WeightKind::q8_0:
-                rows_q8_0(w, x, y, 1, r0, r1);
+                if (!detail::rows_block_x86(w, x, y, r0, r1)) rows_q8_0(w, x, y, 1, r0, r1);
                 return;
             case WeightKind::q4_0:
-                rows_q4_0(w, x, y, 1, r0, r1);
+                if (!detail::rows_block_x86(w, x, y, r0, r1)) rows_q4_0(w, x, y, 1, r0, r1);
                 return;
             case WeightKind::bf16:
                 rows_bf16(w, x, y, 1, r0, r1);
@@ -150,7 +166,15 @@ void matmul_rows(const MatrixView& w, const float* x, std::size_t x_stride, std:
             row = reinterpret_cast<const float*>(w.row(r));
         else
             dequant_row(w, r, scratch);
-        for (std::size_t b = 0; b < batch; ++b) y[b * y_stride + r] = dot_f32(row, x + b * x_stride, w.cols);
+        std::size_t b = 0;
+        for (; b + 4 <= batch; b += 4) {
+            const float* xs[4] = {x + b * x_stride, x + (b + 1) * x_stride, x + (b + 2) * x_stride,
+                                  x + (b + 3) * x_stride};
+            float out[4];
+            dot4_f32(row, xs, w.cols, out);
+            for (std::size_t v = 0; v < 4; ++v) y[(b + v) * y_stride + r] = out[v];
+        }
+        for (; b < batch; ++b) y[b * y_stride + r] = dot_f32(row, x + b * x_stride, w.cols);
     }
 }
 

@@ -28,11 +28,13 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::run_share(std::size_t index) {
-    const std::size_t threads = size();
-    const std::size_t chunks = (n_ + grain_ - 1) / grain_;
-    const std::size_t begin = chunks * index / threads * grain_;
-    const std::size_t end = std::min(n_, chunks * (index + 1) / threads * grain_);
-    if (begin < end) (*job_)(begin, end, index);
+    // Chunks are handed out on demand rather than one fixed share per thread: on a shared machine
+    // a thread that loses its core for a while would otherwise hold up the whole section.
+    for (;;) {
+        const std::size_t begin = next_.fetch_add(chunk_, std::memory_order_relaxed);
+        if (begin >= n_) return;
+        (*job_)(begin, std::min(n_, begin + chunk_), index);
+    }
 }
 
 void ThreadPool::worker(std::size_t index) {
@@ -64,7 +66,11 @@ void ThreadPool::parallel_for(std::size_t n, std::size_t grain,
     }
     job_ = &fn;
     n_ = n;
-    grain_ = grain;
+    // About 32 chunks per thread, each a multiple of the grain: taking one (an atomic add) costs
+    // nothing next to the work, and the threads finish within a small chunk of each other.
+    const std::size_t grains = (n + grain - 1) / grain;
+    chunk_ = std::max<std::size_t>(1, grains / (32 * size())) * grain;
+    next_.store(0, std::memory_order_relaxed);
     pending_.store(workers_.size(), std::memory_order_release);
     generation_.fetch_add(1, std::memory_order_acq_rel);
     generation_.notify_all();

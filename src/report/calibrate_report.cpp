@@ -82,7 +82,7 @@ nlohmann::ordered_json calibrate_json(const reference::CalibrateResult& r) {
          {{"tokens_per_second", speed_value_json(r.predicted.total)}, {"step", step_json(r.predicted.step)}}},
         {"measured_over_predicted", ratio(r.measured_tokens_per_second, r.predicted.total.value)}};
     j["efficiency"] = {{"fitted_bandwidth", r.fitted_bandwidth_efficiency},
-                       {"builtin", efficiency_json(r.predicted.step.efficiency)}};
+                       {"predicted_with", efficiency_json(r.predicted.step.efficiency)}};
     return j;
 }
 
@@ -109,6 +109,8 @@ std::string render_host_profile_toml(const reference::CalibrateResult& r) {
     out += fmt::format("memory = \"{}MiB\"\n", p.host.memory.bytes / MiB);
     out += fmt::format("bandwidth_GBps = {:.2f}\n", p.host.bandwidth_GBps);
     out += fmt::format("cores = {}\n", p.host.cores);
+    out += fmt::format("decode_efficiency = {:.3f}  # measured above; fit and speed use it for this host\n",
+                       r.fitted_bandwidth_efficiency);
     return out;
 }
 

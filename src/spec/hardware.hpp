@@ -39,6 +39,9 @@ struct HostSpec {
     double bandwidth_GBps = 0;   // peak RAM bandwidth of the whole host
     std::uint64_t cores = 0;     // CPU cores of the whole host
     double pcie_GBps = 0;        // host <-> one device, per direction
+    // Fraction of bandwidth_GBps a decode reaches on this host as measured (`moefit calibrate`
+    // writes it); 0 = not measured, the built-in cpu efficiency applies.
+    double decode_efficiency = 0;
 };
 
 // The limits of a unified pool (kind unified only); 0 = not known.

@@ -80,6 +80,8 @@ const std::vector<Row>& rows() {
          [](HardwareProfile& p, const Value& v) { p.host.cores = u(v); }},
         {{"host", "pcie_GBps", ValueType::number, "GB/s", "unknown", "host-to-device link per device, one direction"},
          [](HardwareProfile& p, const Value& v) { p.host.pcie_GBps = d(v); }},
+        {{"host", "decode_efficiency", ValueType::number, "of bandwidth_GBps", "unknown", "measured fraction of bandwidth_GBps a decode reaches (moefit calibrate)"},
+         [](HardwareProfile& p, const Value& v) { p.host.decode_efficiency = d(v); }},
         // [unified]: kind unified; the pool is described as one device
         {{"unified", "memory", ValueType::size, "bytes", "required for unified", "the whole pool as published"},
          [](HardwareProfile& p, const Value& v) { p.device_memory = size(v); }},

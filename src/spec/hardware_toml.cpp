@@ -20,6 +20,8 @@ constexpr double kMinMemoryGBps = 10;
 // A host's RAM bandwidth may be measured low: `moefit calibrate` on a loaded 2-core box reads ~4 GB/s.
 constexpr double kMinHostGBps = 1;
 constexpr double kMaxFigure = 100000;
+// A measured decode may beat a STREAM read a little (caches, prefetch) but never by half again.
+constexpr double kMaxEfficiency = 1.5;
 
 std::string number_text(double v) {
     char buf[64];
@@ -141,6 +143,13 @@ private:
             const double v = std::get<double>(a.value);
             const std::string unit(k.unit);
             if (v == 0) return make_error("expected a positive number of " + unit + " (leave the key out when unknown), found 0", a.where);
+            if (k.key == "decode_efficiency") {
+                if (v < 0 || v > kMaxEfficiency)
+                    return make_error("expected a fraction in (0, " + number_text(kMaxEfficiency) + "], found " +
+                                          number_text(v),
+                                      a.where);
+                continue;
+            }
             const bool memory = k.key == "bandwidth_GBps";
             const double floor = k.table == "host" ? kMinHostGBps : kMinMemoryGBps;
             if (memory && v < floor)

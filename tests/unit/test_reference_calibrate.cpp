@@ -69,6 +69,8 @@ TEST_SUITE("reference::calibrate") {
         CHECK(r->profile.host.bandwidth_GBps == doctest::Approx(r->bandwidth.read_bytes_per_second / 1e9));
         CHECK(r->predicted.step.bandwidth_GBps == doctest::Approx(r->profile.host.bandwidth_GBps));
         CHECK(r->predicted.step.bound == engine::Bound::memory_bandwidth);
+        // The profile's bandwidth is a measured read, so the prediction streams at all of it.
+        CHECK(r->predicted.step.efficiency.bandwidth == 1.0);
         // η = engine bytes x measured steps/s / bandwidth; predicting with it gives back the measured speed.
         CHECK(r->fitted_bandwidth_efficiency ==
               doctest::Approx(r->predicted.step.device_bytes * r->measured_tokens_per_second /

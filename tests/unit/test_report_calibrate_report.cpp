@@ -48,6 +48,19 @@ TEST_SUITE("report::calibrate_report") {
         CHECK(p->host.bandwidth_GBps == doctest::Approx(10.0));
         CHECK(p->host.cores == 2);
         CHECK(p->host.memory.bytes == (16ull << 30));
+        CHECK(p->host.decode_efficiency == doctest::Approx(0.8));
+        // fit and speed then use the measured fraction for CPU work on this host, keeping the
+        // built-in cpu row's relative spread around it.
+        const engine::EfficiencyTable table = engine::builtin_efficiency_table().value();
+        const engine::Efficiency row = engine::lookup_efficiency(table, "llama.cpp", "cpu");
+        const engine::Efficiency e = engine::host_efficiency(table, "llama.cpp", *p);
+        CHECK(e.bandwidth == doctest::Approx(0.8));
+        CHECK(e.bandwidth_low / e.bandwidth == doctest::Approx(row.bandwidth_low / row.bandwidth));
+        CHECK(e.bandwidth_high / e.bandwidth == doctest::Approx(row.bandwidth_high / row.bandwidth));
+        CHECK(e.compute == doctest::Approx(row.compute));
+        CHECK(e.source.find("host") != std::string::npos);
+        p->host.decode_efficiency = 0;
+        CHECK(engine::host_efficiency(table, "llama.cpp", *p).bandwidth == doctest::Approx(row.bandwidth));
     }
 
     TEST_CASE("the text and json put the measured speed beside the predicted one with their ratio") {
