@@ -25,7 +25,8 @@ enum class ExitCode : int {
 using Action = std::function<ExitCode()>;
 
 // Prints "moefit: error: <where>: <message>" and the hint to stderr; returns the exit code
-// for the error's kind.
+// for the error's kind. An engine option error with no file (key "k_dtype", "sequences", ...)
+// names the flag that sets the option instead ("--kv-dtype", "--batch", ...).
 ExitCode report_error(const Error& e);
 
 // Options every report-producing command takes.
@@ -35,7 +36,8 @@ struct OutputOptions {
 };
 void add_output_options(CLI::App& cmd, OutputOptions& opts);
 
-// Writes `text` to stdout or atomically to opts.out_path.
+// Writes `text` to stdout or atomically to opts.out_path; a failure is an io error naming the
+// path and the system's reason ("No such file or directory").
 ExitCode emit(const std::string& text, const OutputOptions& opts);
 
 // One subcommand: its name, one-line description, and how it adds its options to the

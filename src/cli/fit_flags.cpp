@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <tuple>
 
+#include "model/accounting.hpp"
 #include "spec/hardware_catalog.hpp"
 #include "spec/model_catalog.hpp"
+#include "util/checked.hpp"
 #include "util/units.hpp"
 
 namespace moefit::cli {
@@ -23,21 +26,54 @@ Error at_flag(Error e, const char* name) {
     return e;
 }
 
-Result<std::uint64_t> positive_count(const std::string& text, const char* name, std::uint64_t max) {
-    auto n = parse_token_count(text);
-    if (!n) return at_flag(n.error(), name);
-    if (*n == 0 || *n > max)
-        return make_error(fmt::format("expected 1 to {}, found {}", format_grouped(max), text), flag(name));
-    return *n;
+// `parse(text)`, its error naming flag `name`.
+template <typename Parse>
+auto parse_flag(const std::string& text, const char* name, Parse parse) -> decltype(parse(text)) {
+    auto v = parse(text);
+    if (!v) return at_flag(v.error(), name);
+    return v;
 }
 
-Status check_fraction(const std::optional<double>& v, const char* name) {
-    if (v && !(*v > 0.0 && *v <= 1.0))
-        return make_error(fmt::format("expected a fraction in (0, 1], found {}", *v), flag(name));
-    return {};
+Result<std::uint64_t> positive_count(const std::string& text, const char* name, std::uint64_t max,
+                                     const CountNoun& noun = kTokenCount) {
+    MOEFIT_TRY(n, parse_flag(text, name, [&](const std::string& t) { return parse_count(t, noun); }));
+    if (n == 0 || n > max)
+        return make_error(fmt::format("expected 1 to {}, found {}", format_grouped(max), text), flag(name));
+    return n;
 }
+
+// An optional fraction in (0, 1] (--gpu-util 0.9); unset when `text` is empty.
+Result<std::optional<double>> fraction(const std::string& text, const char* name) {
+    if (text.empty()) return std::optional<double>{};
+    double v = 0;
+    const char* end = text.data() + text.size();
+    const auto [stop, ec] = std::from_chars(text.data(), end, v);
+    if (ec != std::errc() || stop != end || !(v > 0.0 && v <= 1.0))
+        return make_error(fmt::format("expected a fraction in (0, 1], found {}", text), flag(name));
+    return std::optional<double>(v);
+}
+
+constexpr CountNoun kSequences{"sequence count", "sequences", "1 or 16"};
+constexpr CountNoun kNodes{"node count", "nodes", "2"};
+constexpr CountNoun kDevices{"device count", "devices", "8"};
+constexpr CountNoun kBlocks{"block count", "blocks", "10"};
 
 }  // namespace
+
+Result<model::Inventory> load_inventory(const model::ModelSpec& spec, const std::string& arg) {
+    try {
+        model::Inventory inv = model::build_inventory(spec);
+        (void)model::count_params(spec, inv);  // sums every tensor: the first place a total overflows
+        return inv;
+    } catch (const ArithmeticOverflow& e) {
+        Location loc;
+        loc.file = spec.origin.empty() || spec.origin == "built-in" ? arg : spec.origin;
+        return make_error(fmt::format("the model's sizes overflow 64-bit arithmetic ({}): expected tensors "
+                                      "totalling under 2^64 elements",
+                                      e.what()),
+                          loc);
+    }
+}
 
 void add_fit_flags(CLI::App& cmd, FitFlags& f, bool with_quant, bool with_placement) {
     cmd.add_option("MODEL", f.model,
@@ -73,14 +109,14 @@ Result<FitInputs> load_fit_inputs(const FitFlags& f) {
         return make_error("expected exactly one of --hw PROFILE or --memory SIZE", flag("--hw"));
     MOEFIT_TRY(spec, spec::load_model(f.model));
     in.spec = std::move(spec);
-    in.inventory = model::build_inventory(in.spec);
+    MOEFIT_TRY(inventory, load_inventory(in.spec, f.model));
+    in.inventory = std::move(inventory);
     if (!f.hw.empty()) {
         MOEFIT_TRY(hw, spec::load_hardware(f.hw));
         in.hw = std::move(hw);
     } else {
-        auto size = parse_size(f.memory);
-        if (!size) return at_flag(size.error(), "--memory");
-        MOEFIT_TRY(hw, spec::custom_hardware(*size));
+        MOEFIT_TRY(size, parse_flag(f.memory, "--memory", parse_size));
+        MOEFIT_TRY(hw, spec::custom_hardware(size));
         in.hw = std::move(hw);
     }
     auto& r = in.request;
@@ -89,48 +125,45 @@ Result<FitInputs> load_fit_inputs(const FitFlags& f) {
         MOEFIT_TRY(ctx, positive_count(f.ctx, "--ctx", 10'000'000));
         r.context_tokens = ctx;
     }
-    MOEFIT_TRY(batch, positive_count(f.batch, "--batch", 10'000));
+    MOEFIT_TRY(batch, positive_count(f.batch, "--batch", 10'000, kSequences));
     r.sequences = batch;
     MOEFIT_TRY(ubatch, positive_count(f.ubatch, "--ubatch", 65'536));
     r.ubatch_tokens = ubatch;
     if (!f.kv_dtype.empty()) {
-        auto t = engine::parse_kv_dtype(f.kv_dtype);
-        if (!t) return at_flag(t.error(), "--kv-dtype");
-        r.kv_dtype = *t;
+        MOEFIT_TRY(t, parse_flag(f.kv_dtype, "--kv-dtype", engine::parse_kv_dtype));
+        r.kv_dtype = t;
     }
     if (!f.runtime.empty()) {
-        auto rt = engine::parse_runtime(f.runtime);
-        if (!rt) return at_flag(rt.error(), "--runtime");
-        r.runtime = *rt;
+        MOEFIT_TRY(rt, parse_flag(f.runtime, "--runtime", engine::parse_runtime));
+        r.runtime = rt;
     }
     r.flash_attention = !f.no_flash_attention;
-    MOEFIT_CHECK(check_fraction(f.gpu_util, "--gpu-util"));
-    MOEFIT_CHECK(check_fraction(f.mem_fraction, "--mem-fraction"));
-    r.knobs.gpu_memory_utilization = f.gpu_util;
-    r.knobs.mem_fraction_static = f.mem_fraction;
+    MOEFIT_TRY(gpu_util, fraction(f.gpu_util, "--gpu-util"));
+    MOEFIT_TRY(mem_fraction, fraction(f.mem_fraction, "--mem-fraction"));
+    r.knobs.gpu_memory_utilization = gpu_util;
+    r.knobs.mem_fraction_static = mem_fraction;
     auto& p = r.placement;
-    MOEFIT_TRY(nodes, positive_count(f.nodes, "--nodes", 1024));
+    MOEFIT_TRY(nodes, positive_count(f.nodes, "--nodes", 1024, kNodes));
     p.nodes = nodes;
     for (const auto& [text, slot, name] : {std::tuple{&f.gpus, &p.gpus, "--gpus"},
                                            {&f.tp, &p.tp, "--tp"},
                                            {&f.ep, &p.ep, "--ep"},
                                            {&f.pp, &p.pp, "--pp"}})
         if (!text->empty()) {
-            MOEFIT_TRY(n, positive_count(*text, name, 4096));
+            MOEFIT_TRY(n, positive_count(*text, name, 4096, kDevices));
             *slot = n;
         }
     p.cpu_moe = f.cpu_moe;
     if (!f.n_cpu_moe.empty()) {
-        auto n = parse_token_count(f.n_cpu_moe);
-        if (!n) return at_flag(n.error(), "--n-cpu-moe");
-        p.n_cpu_moe = *n;
+        MOEFIT_TRY(
+            n, parse_flag(f.n_cpu_moe, "--n-cpu-moe", [](const std::string& t) { return parse_count(t, kBlocks); }));
+        p.n_cpu_moe = n;
     }
     if (!f.host_memory.empty()) {
-        auto size = parse_size(f.host_memory);
-        if (!size) return at_flag(size.error(), "--host-memory");
-        if (size->bytes == 0)
+        MOEFIT_TRY(size, parse_flag(f.host_memory, "--host-memory", parse_size));
+        if (size.bytes == 0)
             return make_error("expected a size above 0, found " + f.host_memory, flag("--host-memory"));
-        p.host_memory_bytes = size->bytes;
+        p.host_memory_bytes = size.bytes;
     }
     return in;
 }

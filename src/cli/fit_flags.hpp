@@ -26,8 +26,8 @@ struct FitFlags {
     std::string runtime;
     std::string ubatch = "512";
     bool no_flash_attention = false;
-    std::optional<double> gpu_util;
-    std::optional<double> mem_fraction;
+    std::string gpu_util;      // a fraction in (0, 1]; empty = the runtime's default
+    std::string mem_fraction;  // likewise
     // Placement (engine/placement.hpp).
     std::string gpus;
     std::string nodes = "1";
@@ -49,6 +49,11 @@ struct FitInputs {
     spec::HardwareProfile hw;
     engine::FitRequest request;
 };
+
+// The tensor inventory of `spec` (loaded from `arg`). Sizes that each pass their key's range
+// check can still overflow 64 bits together: an input error naming the spec's file (deeper
+// layers only see numbers), never an ArithmeticOverflow.
+Result<model::Inventory> load_inventory(const model::ModelSpec& spec, const std::string& arg);
 
 // Loads the model and hardware and parses every value. Errors name the flag (`--ctx: expected a
 // token count like 32768 or 128K, found "12x"`) or the file.

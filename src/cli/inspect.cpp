@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "cli/common.hpp"
+#include "cli/fit_flags.hpp"
 #include "engine/checkpoint_compare.hpp"
 #include "engine/gguf_summary.hpp"
 #include "engine/scheme.hpp"
@@ -74,12 +75,13 @@ ExitCode inspect_gguf(const InspectOptions& o) {
     if (!spec) return report_error(spec.error());
     auto summary = engine::summarize_gguf(*gguf, spec->num_layers);
     if (!summary) return report_error(summary.error());
-    const model::Inventory inventory = model::build_inventory(*spec);
+    auto inventory = load_inventory(*spec, o.model);
+    if (!inventory) return report_error(inventory.error());
     const engine::CheckpointComparison comparison =
-        engine::compare_checkpoint(inventory, engine::found_in_gguf(gguf->header), nullptr);
+        engine::compare_checkpoint(*inventory, engine::found_in_gguf(gguf->header), nullptr);
     report::CheckpointInput checkpoint{"gguf", {}, &*summary, nullptr, &comparison};
     for (const auto& shard : gguf->shards) checkpoint.files.push_back(shard.file);
-    return render(o, *spec, inventory, &checkpoint);
+    return render(o, *spec, *inventory, &checkpoint);
 }
 
 ExitCode inspect_safetensors(const InspectOptions& o) {
@@ -88,19 +90,20 @@ ExitCode inspect_safetensors(const InspectOptions& o) {
     const spec::DiskFileSystem fs;
     auto files = spec::read_safetensors_model(o.model, fs);
     if (!files) return report_error(files.error());
-    const model::Inventory inventory = model::build_inventory(*spec);
+    auto inventory = load_inventory(*spec, o.model);
+    if (!inventory) return report_error(inventory.error());
     // Bytes are compared in the checkpoint's own layout (quantization_config); a spec whose
     // native format is no checkpoint layout is compared by weights only.
     std::optional<engine::WeightBytes> weights;
     if (auto scheme = engine::parse_scheme("native", *spec)) {
-        auto w = engine::compute_weights(inventory, *spec, *scheme);
+        auto w = engine::compute_weights(*inventory, *spec, *scheme);
         if (!w) return report_error(w.error());
         weights = std::move(w).value();
     }
     const engine::CheckpointComparison comparison =
-        engine::compare_checkpoint(inventory, engine::found_in_safetensors(*files), weights ? &*weights : nullptr);
+        engine::compare_checkpoint(*inventory, engine::found_in_safetensors(*files), weights ? &*weights : nullptr);
     const report::CheckpointInput checkpoint{"safetensors", files->files, nullptr, &*files, &comparison};
-    return render(o, *spec, inventory, &checkpoint);
+    return render(o, *spec, *inventory, &checkpoint);
 }
 
 ExitCode run_inspect(const InspectOptions& o) {
@@ -108,7 +111,9 @@ ExitCode run_inspect(const InspectOptions& o) {
     if (has_safetensors(o.model)) return inspect_safetensors(o);
     auto spec = spec::load_model(o.model);
     if (!spec) return report_error(spec.error());
-    return render(o, *spec, model::build_inventory(*spec), nullptr);
+    auto inventory = load_inventory(*spec, o.model);
+    if (!inventory) return report_error(inventory.error());
+    return render(o, *spec, *inventory, nullptr);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // moefit: does this MoE model fit this machine, how fast, at which quantization?
 // Parse the command line, run the chosen subcommand, map the outcome to an exit code.
+#include <algorithm>
 #include <exception>
 #include <iostream>
+#include <string_view>
 
 #include "cli/common.hpp"
 #include "util/checked.hpp"
@@ -13,7 +15,14 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.fallthrough(false);
     moefit::cli::Action action;
-    for (const moefit::cli::Command& c : moefit::cli::commands()) c.add(*app.add_subcommand(c.name, c.description), action);
+    // Setting up a subcommand's options costs more than some commands' work: when argv[1] names
+    // one, only that one is set up (the others could not be chosen anyway); else all, for help
+    // and for the "expected a subcommand" usage error.
+    const std::string_view first = argc > 1 ? argv[1] : "";
+    const auto& table = moefit::cli::commands();
+    const bool named = std::any_of(table.begin(), table.end(), [&](const auto& c) { return first == c.name; });
+    for (const moefit::cli::Command& c : table)
+        if (!named || first == c.name) c.add(*app.add_subcommand(c.name, c.description), action);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -78,7 +78,7 @@ Result<GgufSummary> summarize_gguf(const spec::GgufModel& model, std::uint64_t m
         if (s.file_type.empty()) s.file_type = fmt::format("file type {}", *ft);
     }
 
-    std::map<int, ClassBytes> classes;  // TensorClass index; kTensorClassCount = other
+    std::map<int, GgufClassBytes> classes;  // TensorClass index; kTensorClassCount = other
     std::map<std::string, std::size_t> kind_index;
     for (const spec::GgufTensor& t : h.tensors) {
         if (!t.bytes)
@@ -98,7 +98,7 @@ Result<GgufSummary> summarize_gguf(const spec::GgufModel& model, std::uint64_t m
             s.params = checked_add(s.params, t.elements);
         }
         add(s.by_type, type_name, t);
-        ClassBytes& c = classes[cls_index];
+        GgufClassBytes& c = classes[cls_index];
         c.cls = cls;
         c.tensors += 1;
         c.elements = checked_add(c.elements, t.elements);

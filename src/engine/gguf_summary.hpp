@@ -29,7 +29,7 @@ struct TypeBytes {
 };
 
 // One class (model::to_string name, or "other" for names the inventory does not know).
-struct ClassBytes {
+struct GgufClassBytes {
     std::string cls;
     std::uint64_t tensors = 0;
     std::uint64_t elements = 0;
@@ -53,7 +53,7 @@ struct GgufSummary {
     std::uint64_t params = 0;              // main-model elements
     double bits_per_weight = 0;            // 8 * total_bytes / params
     std::vector<TypeBytes> by_type;        // every tensor, most bytes first
-    std::vector<ClassBytes> by_class;      // class order, then "other"; only classes present
+    std::vector<GgufClassBytes> by_class;      // class order, then "other"; only classes present
     std::vector<KindMix> mix;              // first-seen order
     std::vector<std::string> other;        // tensor names classified as "other"
 };

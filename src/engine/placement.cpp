@@ -123,11 +123,21 @@ Result<DeviceLayout> resolve_layout(const model::ModelSpec& spec, const spec::Ha
                 "llama.cpp splits layers over devices (--pp), not tensors or experts: use "
                 "--runtime vllm or sglang for --tp/--ep",
                 r.tp && *r.tp > 1 ? "tp" : "ep");
-        if (r.pp && *r.pp != l.devices)
-            return option_error(fmt::format("llama.cpp splits layers over all {} devices: expected --pp {}, found {}",
-                                            l.devices, l.devices, *r.pp),
-                                "pp");
-        l.pp = l.devices;
+        // A layer is never split: with fewer layers than devices, one stage per layer and the
+        // other devices left out of the plan (reported as unused, their memory not counted).
+        const std::uint64_t stages = std::min(l.devices, std::max<std::uint64_t>(spec.num_layers, 1));
+        if (r.pp && *r.pp != stages)
+            return option_error(
+                stages == l.devices
+                    ? fmt::format("llama.cpp splits layers over all {} devices: expected --pp {}, found {}", l.devices,
+                                  l.devices, *r.pp)
+                    : fmt::format(
+                          "llama.cpp splits the {} layers over {} of the {} devices: expected --pp {}, found {}",
+                          spec.num_layers, stages, l.devices, stages, *r.pp),
+                "pp");
+        l.unused_devices = l.devices - stages;
+        l.devices = stages;
+        l.pp = stages;
         if (r.pp) source = "--pp";
     } else {
         if (!r.tp && !r.pp) {
@@ -165,6 +175,9 @@ Result<DeviceLayout> resolve_layout(const model::ModelSpec& spec, const spec::Ha
     if (l.pp > 1)
         parts.push_back(runtime == Runtime::llama_cpp ? fmt::format("layer split over {}", l.pp)
                                                       : fmt::format("{} pipeline stages", l.pp));
+    if (l.unused_devices > 0)
+        parts.push_back(fmt::format("{} device{} unused ({} layers)", l.unused_devices,
+                                    l.unused_devices == 1 ? "" : "s", spec.num_layers));
     if (l.host_expert_layers > 0)
         parts.push_back(l.host_expert_layers >= spec.num_layers
                             ? std::string("all routed experts in host RAM")

@@ -50,7 +50,8 @@ using ClassBytes = std::array<std::uint64_t, model::kTensorClassCount>;
 
 // A resolved layout.
 struct DeviceLayout {
-    std::uint64_t devices = 1;  // accelerators used (1 for a unified pool or a CPU host)
+    std::uint64_t devices = 1;         // accelerators used (1 for a unified pool or a CPU host)
+    std::uint64_t unused_devices = 0;  // llama.cpp: devices beyond one per layer (fewer layers than devices)
     std::uint64_t nodes = 1;
     std::uint64_t tp = 1, ep = 1, pp = 1, dp = 1;
     std::uint64_t host_expert_layers = 0;  // blocks [0, n) keep their routed experts in host RAM
@@ -61,7 +62,8 @@ struct DeviceLayout {
 
 // The layout `runtime` uses for `request` on `hw` (nodes = request.nodes copies of it). Defaults:
 // all devices; vLLM/SGLang tensor parallel within a node and pipeline stages across nodes;
-// llama.cpp a layer split over every device. Fails with an input Error (key = the option) for
+// llama.cpp a layer split over every device, at most one stage per layer (the devices past the
+// layer count are left unused: `unused_devices`). Fails with an input Error (key = the option) for
 // counts that do not divide the devices, more devices than the node has, tp/ep with llama.cpp,
 // expert offload outside llama.cpp or on a unified pool / CPU host, more stages than layers.
 Result<DeviceLayout> resolve_layout(const model::ModelSpec& spec, const spec::HardwareProfile& hw, Runtime runtime,

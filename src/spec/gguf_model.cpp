@@ -266,6 +266,8 @@ Result<ModelSpec> build(const GgufHeader& h) {
     s.native_format = file_type && *file_type == 0 ? "fp32" : file_type && *file_type == 1 ? "fp16" : "bf16";
 
     MOEFIT_TRY(blocks, k.get("block_count"));
+    if (blocks == 0)  // the reader keeps no offsets for metadata values: the key locates it
+        return make_error("expected at least 1 block, found 0", {h.file, 0, 0, {}, k.key("block_count")});
     MOEFIT_TRY(nextn, k.get_or("nextn_predict_layers", 0));
     if (nextn >= blocks)
         return make_error(fmt::format("{} MTP layers leave no main layer of the {} blocks", nextn, blocks),

@@ -1,21 +1,20 @@
 #include "spec/hardware_catalog.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <filesystem>
 
+#include "spec/builtin_catalog.hpp"
 #include "spec/file_io.hpp"
 #include "spec/hardware_toml.hpp"
 #include "util/embedded.hpp"
-#include "util/spelling.hpp"
 
 namespace moefit::spec {
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
+const CatalogInfo& catalog() {
+    static const CatalogInfo info{embedded::hardware_profile_files(), "hardware_profiles", "hardware",
+                                  "(`moefit list hardware` shows the built-in profiles; a path to a .toml profile "
+                                  "also works)"};
+    return info;
 }
 
 bool ends_with(std::string_view s, std::string_view suffix) {
@@ -32,41 +31,12 @@ std::string short_size(const Size& size) {
 }  // namespace
 
 Result<std::vector<HardwareProfile>> builtin_hardware() {
-    static const Result<std::vector<HardwareProfile>> cache = []() -> Result<std::vector<HardwareProfile>> {
-        std::vector<HardwareProfile> out;
-        for (const EmbeddedFile& f : embedded::hardware_profile_files()) {
-            auto profile = read_hardware_toml(f.text, std::string("<built-in>/hardware_profiles/") + f.name);
-            if (!profile) {
-                Error e = profile.error();
-                e.kind = ErrorKind::internal;
-                return e;
-            }
-            profile->origin = "built-in";
-            out.push_back(std::move(profile).value());
-        }
-        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-        return out;
-    }();
+    static const Result<std::vector<HardwareProfile>> cache = read_all_builtins(catalog(), &read_hardware_toml);
     return cache;
 }
 
 Result<HardwareProfile> find_builtin_hardware(std::string_view name) {
-    MOEFIT_TRY(profiles, builtin_hardware());
-    const std::string wanted = lower(name);
-    std::vector<std::string> names;
-    for (const HardwareProfile& p : profiles) {
-        if (lower(p.id) == wanted || lower(p.name) == wanted) return p;
-        for (const std::string& a : p.aliases)
-            if (lower(a) == wanted) return p;
-        names.push_back(p.id);
-    }
-    for (const HardwareProfile& p : profiles)
-        for (const std::string& a : p.aliases) names.push_back(a);
-    Error e = make_error("unknown hardware \"" + std::string(name) + "\"", {}, ErrorKind::not_found);
-    e.hint = did_you_mean(name, names);
-    e.hint += std::string(e.hint.empty() ? "" : " ") + "(`moefit list hardware` shows the built-in profiles; " +
-              "a path to a .toml profile also works)";
-    return e;
+    return find_builtin(catalog(), &read_hardware_toml, &builtin_hardware, name);
 }
 
 Result<HardwareProfile> load_hardware(const std::string& arg) {

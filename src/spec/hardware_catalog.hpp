@@ -1,6 +1,7 @@
 // Finding a hardware profile by what the user typed: a built-in profile's id or alias
 // (case-insensitive), the path of a profile file, or a bare capacity (`--memory 24GiB`).
-// Built-in profiles are embedded in the binary and parsed once, lazily.
+// Built-in profiles are embedded in the binary; a lookup parses only the file named by the id
+// (or the few that quote the alias), the whole catalog only on a miss.
 #pragma once
 
 #include <string>
@@ -12,8 +13,8 @@
 
 namespace moefit::spec {
 
-// Every built-in profile, sorted by id. Fails only if an embedded profile is broken (a bug,
-// caught by the tests).
+// Every built-in profile, sorted by id (parsed on the first call). Fails only if an embedded
+// profile is broken (a bug, caught by the tests).
 Result<std::vector<HardwareProfile>> builtin_hardware();
 
 // The built-in profile whose id, alias or name matches `name`; a not_found error with "did you

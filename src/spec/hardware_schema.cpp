@@ -5,12 +5,7 @@
 namespace moefit::spec {
 namespace {
 
-using Setter = void (*)(HardwareProfile&, const Value&);
-
-struct Row {
-    KeySpec spec;
-    Setter set;
-};
+using Row = SchemaRow<HardwareProfile>;
 
 std::uint64_t u(const Value& v) { return std::get<std::uint64_t>(v); }
 double d(const Value& v) { return std::get<double>(v); }
@@ -112,15 +107,6 @@ const std::vector<Row>& rows() {
 }
 // clang-format on
 
-const std::vector<KeySpec>& specs() {
-    static const std::vector<KeySpec> out = [] {
-        std::vector<KeySpec> v;
-        for (const Row& r : rows()) v.push_back(r.spec);
-        return v;
-    }();
-    return out;
-}
-
 }  // namespace
 
 const char* kind_name(HardwareKind kind) {
@@ -133,10 +119,10 @@ const char* kind_name(HardwareKind kind) {
     return "?";
 }
 
-std::span<const KeySpec> hardware_keys() { return specs(); }
+std::span<const KeySpec> hardware_keys() { return schema_keys(rows()); }
 
 void apply_hardware_key(std::size_t index, const Value& value, HardwareProfile& profile) {
-    rows()[index].set(profile, value);
+    apply_schema_key(rows(), index, value, profile);
 }
 
 }  // namespace moefit::spec

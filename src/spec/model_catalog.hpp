@@ -1,5 +1,6 @@
 // Finding a model by what the user typed: a built-in spec's id or alias (case-insensitive), or
-// the path of a spec file. Built-in specs are embedded in the binary and parsed once, lazily.
+// the path of a spec file. Built-in specs are embedded in the binary; a lookup parses only the
+// file named by the id (or the few that quote the alias), the whole catalog only on a miss.
 #pragma once
 
 #include <string>
@@ -11,8 +12,8 @@
 
 namespace moefit::spec {
 
-// Every built-in spec, sorted by id. Fails only if an embedded spec is broken (a bug, caught
-// by the tests).
+// Every built-in spec, sorted by id (parsed on the first call). Fails only if an embedded spec
+// is broken (a bug, caught by the tests).
 Result<std::vector<model::ModelSpec>> builtin_models();
 
 // The built-in spec whose id or alias matches `name`; a not_found error with "did you mean"

@@ -6,12 +6,7 @@ namespace moefit::spec {
 namespace {
 
 using model::ModelSpec;
-using Setter = void (*)(ModelSpec&, const Value&);
-
-struct Row {
-    KeySpec spec;
-    Setter set;
-};
+using Row = SchemaRow<ModelSpec>;
 
 std::uint64_t u(const Value& v) { return std::get<std::uint64_t>(v); }
 bool b(const Value& v) { return std::get<bool>(v); }
@@ -162,19 +157,12 @@ const std::vector<Row>& rows() {
 }
 // clang-format on
 
-const std::vector<KeySpec>& specs() {
-    static const std::vector<KeySpec> out = [] {
-        std::vector<KeySpec> v;
-        for (const Row& r : rows()) v.push_back(r.spec);
-        return v;
-    }();
-    return out;
-}
-
 }  // namespace
 
-std::span<const KeySpec> model_keys() { return specs(); }
+std::span<const KeySpec> model_keys() { return schema_keys(rows()); }
 
-void apply_model_key(std::size_t index, const Value& value, model::ModelSpec& spec) { rows()[index].set(spec, value); }
+void apply_model_key(std::size_t index, const Value& value, model::ModelSpec& spec) {
+    apply_schema_key(rows(), index, value, spec);
+}
 
 }  // namespace moefit::spec

@@ -47,6 +47,33 @@ struct Document {
     std::map<std::string, Location> tables;     // "table" -> where the table header stood
 };
 
+// A schema row: a key's declaration and how a checked value is stored into a `Target`.
+template <typename Target>
+struct SchemaRow {
+    KeySpec spec;
+    void (*set)(Target& target, const Value& value);
+};
+
+// The declarations of `rows`, in order: the schema read_toml takes. Built once per Target, so
+// each Target has one static row table.
+template <typename Target>
+std::span<const KeySpec> schema_keys(const std::vector<SchemaRow<Target>>& rows) {
+    static const std::vector<KeySpec> keys = [&] {
+        std::vector<KeySpec> out;
+        out.reserve(rows.size());
+        for (const SchemaRow<Target>& r : rows) out.push_back(r.spec);
+        return out;
+    }();
+    return keys;
+}
+
+// Stores `value` (checked against rows[index].spec by read_toml) into `target`.
+template <typename Target>
+void apply_schema_key(const std::vector<SchemaRow<Target>>& rows, std::size_t index, const Value& value,
+                      Target& target) {
+    rows[index].set(target, value);
+}
+
 // Parses TOML `text` (named `file` in messages) and checks it against `schema`: every key known
 // (else "unknown key" with a suggestion), every value of the declared type and in range, every
 // required key present. Fails with the first problem, located at file:line:column and key.

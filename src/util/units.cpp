@@ -1,5 +1,7 @@
 #include "util/units.hpp"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -60,6 +62,9 @@ Result<Size> parse_size(std::string_view text) {
         const double v = std::strtod(number.c_str(), &end);
         if (end == nullptr || *end != '\0' || !std::isfinite(v))
             return make_error("expected a size such as 24GiB or 80GB, found " + shown);
+        // A fraction of a byte is a slip; with a larger unit a decimal is a rounded figure
+        // ("117.74 MiB", as format_bytes prints) taken to the nearest byte.
+        if (u.mult == 1 && v != std::floor(v)) return make_error("expected a whole number of bytes, found " + shown);
         const double bytes = v * u.mult;
         if (bytes > 9.2e18) return make_error("size too large (at most 8 EiB), found " + shown);
         Size out;
@@ -71,28 +76,38 @@ Result<Size> parse_size(std::string_view text) {
                       "; expected B, KiB, MiB, GiB, TiB (binary) or KB, MB, GB, TB (decimal)");
 }
 
-Result<std::uint64_t> parse_token_count(std::string_view text) {
+Result<std::uint64_t> parse_count(std::string_view text, const CountNoun& noun) {
     const std::string s = trim_copy(text);
     const std::string shown = "\"" + std::string(text) + "\"";
-    if (s.empty()) return make_error("expected a token count such as 32768 or 128K, found an empty value");
-    if (s[0] == '-') return make_error("expected a non-negative token count, found " + shown);
+    const std::string count(noun.count);
+    const std::string example = fmt::format("expected a {} such as {}", count, noun.example);
+    if (s.empty()) return make_error(example + ", found an empty value");
+    if (s[0] == '-') return make_error(fmt::format("expected a non-negative {}, found {}", count, shown));
     std::string number, unit;
-    if (!split_number(s, number, unit))
-        return make_error("expected a token count such as 32768 or 128K, found " + shown);
+    if (!split_number(s, number, unit)) return make_error(example + ", found " + shown);
     double mult = 1;
     if (unit.empty()) mult = 1;
     else if (lower_equals(unit, "k")) mult = 1024;
     else if (lower_equals(unit, "m")) mult = 1024.0 * 1024;
-    else
-        return make_error("unknown token-count suffix \"" + unit + "\" in " + shown + "; expected K (x1024) or M (x1024^2)");
+    else {
+        std::string hyphenated = count;
+        for (char& c : hyphenated)
+            if (c == ' ') c = '-';
+        return make_error(
+            fmt::format("unknown {} suffix \"{}\" in {}; expected K (x1024) or M (x1024^2)", hyphenated, unit, shown));
+    }
     char* end = nullptr;
     const double v = std::strtod(number.c_str(), &end);
-    if (end == nullptr || *end != '\0' || !std::isfinite(v))
-        return make_error("expected a token count such as 32768 or 128K, found " + shown);
-    const double tokens = v * mult;
-    if (tokens != std::floor(tokens)) return make_error("expected a whole number of tokens, found " + shown);
-    if (tokens > 1099511627776.0) return make_error("token count too large (at most 2^40), found " + shown);
-    return static_cast<std::uint64_t>(tokens);
+    if (end == nullptr || *end != '\0' || !std::isfinite(v)) return make_error(example + ", found " + shown);
+    const double n = v * mult;
+    if (n != std::floor(n))
+        return make_error(fmt::format("expected a whole number of {}, found {}", noun.plural, shown));
+    if (n > 1099511627776.0) return make_error(fmt::format("{} too large (at most 2^40), found {}", count, shown));
+    return static_cast<std::uint64_t>(n);
+}
+
+Result<std::uint64_t> parse_token_count(std::string_view text) {
+    return parse_count(text, kTokenCount);
 }
 
 std::string format_bytes(std::uint64_t bytes, UnitFamily family) {

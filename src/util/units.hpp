@@ -18,13 +18,27 @@ struct Size {
     UnitFamily family = UnitFamily::binary;
 };
 
-// Parses "24GiB", "80GB", "1.5 TiB", "4096" (plain bytes), "512M" (binary when the 'i' is left
-// out after a single letter? no: "512M" is rejected as ambiguous). Fails on negative, NaN,
-// empty, unknown unit, or a value over 2^63 bytes.
+// Parses "24GiB", "80GB", "1.5 TiB", "4096" (plain bytes); "512M" is rejected as ambiguous.
+// A decimal with a unit above B is rounded to the nearest byte ("117.74 MiB", as format_bytes
+// prints). Fails on negative, NaN, empty, unknown unit, a fraction of a byte ("1.5B", "0.3"),
+// or a value over 2^63 bytes.
 Result<Size> parse_size(std::string_view text);
 
-// Parses a token count: "32768", "128K" / "128k" (x1024), "1M" (x1024^2), "32_768". Fails on
-// zero-size units, fractions that are not whole tokens, negative values and values > 2^40.
+// What a count counts, for messages: `expected a non-negative <count>`, `expected a whole number
+// of <plural>`, `expected a <count> such as <example>`.
+struct CountNoun {
+    std::string_view count;    // "token count"
+    std::string_view plural;   // "tokens"
+    std::string_view example;  // "32768 or 128K"
+};
+inline constexpr CountNoun kTokenCount{"token count", "tokens", "32768 or 128K"};
+
+// Parses a count: "32768", "128K" / "128k" (x1024), "1M" (x1024^2), "32_768". Fails on unknown
+// suffixes, fractions that are not whole, negative values and values > 2^40; messages name
+// `noun`.
+Result<std::uint64_t> parse_count(std::string_view text, const CountNoun& noun);
+
+// parse_count of a token count.
 Result<std::uint64_t> parse_token_count(std::string_view text);
 
 // "17.28 GiB" / "18.56 GB": two decimals, largest unit that keeps the value >= 1.

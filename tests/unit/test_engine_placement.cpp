@@ -175,6 +175,41 @@ TEST_SUITE("engine::placement") {
         CHECK(f.error().where.key == "cpu-moe");
     }
 
+    TEST_CASE("a llama.cpp split of fewer layers than devices puts one layer per device and leaves the rest unused") {
+        Case c = load("mixtral-8x7b", "8x-h200");
+        c.spec.num_layers = 7;
+        c.inventory = model::build_inventory(c.spec);
+        auto r = request("Q4_K_M", 4096);
+        r.runtime = engine::Runtime::llama_cpp;
+        const auto f = run(c, r);
+        const auto& l = f.placement.layout;
+        CHECK(l.pp == 7);
+        CHECK(l.devices == 7);
+        CHECK(l.unused_devices == 1);
+        CHECK(l.how == "layer split over 7, 1 device unused (7 layers) (llama.cpp default)");
+        CHECK(f.capacity.devices == 7);
+        REQUIRE(f.placement.stages.size() == 7);
+        std::uint64_t kv = 0;
+        for (std::size_t st = 0; st < 7; ++st) {
+            CAPTURE(st);
+            CHECK(f.placement.stages[st].first_layer == st);
+            CHECK(f.placement.stages[st].layers == 1);
+            CHECK(f.placement.stages[st].count == 1);
+            CHECK(f.placement.stages[st].kv_bytes > 0);
+            kv += f.placement.stages[st].kv_bytes;
+        }
+        CHECK(kv == f.kv.total_bytes);
+        CHECK(extra_bytes(f) == 0);  // every tensor on exactly one device or the host
+        // --pp must match the stages llama.cpp uses: one per layer here.
+        r.placement.pp = 7;
+        CHECK(run(c, r).placement.layout.pp == 7);
+        r.placement.pp = 8;
+        auto bad = engine::fit(c.spec, c.inventory, c.hw, r);
+        REQUIRE_FALSE(bad.ok());
+        CHECK(bad.error().where.key == "pp");
+        CHECK(bad.error().message == "llama.cpp splits the 7 layers over 7 of the 8 devices: expected --pp 7, found 8");
+    }
+
     TEST_CASE("expert parallel with data-parallel attention splits experts and sequences") {
         const Case c = load("deepseek-v3", "8x-h200");
         auto r = request("native", 32768);

@@ -29,6 +29,26 @@ TEST_SUITE("util::units") {
         CHECK(parse_size("99999999999TB").error().message == "size too large (at most 8 EiB), found \"99999999999TB\"");
     }
 
+    TEST_CASE("a size in bytes must be whole; a decimal of a larger unit is rounded to the byte") {
+        CHECK(parse_size("1.5B").error().message == "expected a whole number of bytes, found \"1.5B\"");
+        CHECK(parse_size("0.3").error().message == "expected a whole number of bytes, found \"0.3\"");
+        CHECK(parse_size("2.0B")->bytes == 2);
+        CHECK(parse_size("1.5GiB")->bytes == 1610612736ull);
+        CHECK(parse_size("121.69GiB")->bytes == 130663642563ull);  // as a built-in profile writes it
+        CHECK(parse_size("117.74 MiB")->bytes == 123459338ull);    // as format_bytes prints 123456789
+    }
+
+    TEST_CASE("a count's messages name what it counts") {
+        constexpr CountNoun sequences{"sequence count", "sequences", "1 or 16"};
+        CHECK(parse_count("-1", sequences).error().message == "expected a non-negative sequence count, found \"-1\"");
+        CHECK(parse_count("1.5", sequences).error().message == "expected a whole number of sequences, found \"1.5\"");
+        CHECK(parse_count("x", sequences).error().message == "expected a sequence count such as 1 or 16, found \"x\"");
+        CHECK(parse_count("4q", sequences).error().message ==
+              "unknown sequence-count suffix \"q\" in \"4q\"; expected K (x1024) or M (x1024^2)");
+        CHECK(*parse_count("2K", sequences) == 2048);
+        CHECK(parse_token_count("-5").error().message == "expected a non-negative token count, found \"-5\"");
+    }
+
     TEST_CASE("token counts accept K and M as powers of two") {
         CHECK(*parse_token_count("128K") == 131072);
         CHECK(*parse_token_count("32768") == 32768);
