@@ -1,8 +1,8 @@
 // moefit synth MODEL --budget SIZE [--format gguf|safetensors] [--quant q8_0|f16|f32|bf16|q4_0]
 //                    [--layers N] [--seed N] --out DIR
-// Writes a scaled-down model of MODEL's architecture (synth.hpp) into DIR, plus
-// synth-manifest.json, each file atomically (a temporary file renamed into place), and prints
-// what it wrote.
+// Writes a scaled-down model of MODEL's architecture (synth.hpp) into DIR: one GGUF file, or a
+// Hugging Face folder (config.json + model.safetensors); plus synth-manifest.json, each file
+// atomically (a temporary file renamed into place), and prints what it wrote.
 #include "synth/synth.hpp"
 
 #include <fmt/format.h>
@@ -24,7 +24,7 @@ struct SynthCliOptions {
     std::string model;
     std::string budget = "500MiB";
     std::string format = "gguf";
-    std::string quant = "q8_0";
+    std::string quant;  // empty: q8_0 for gguf, bf16 for safetensors
     std::uint64_t layers = 0;
     std::uint64_t seed = 7;
     std::string out_dir;
@@ -60,7 +60,7 @@ ExitCode run_synth(const SynthCliOptions& o) {
     if (!budget) return report_error(budget.error().at_key("--budget"));
     synth::SynthOptions so;
     so.budget_bytes = budget->bytes;
-    so.quant = o.quant;
+    so.quant = !o.quant.empty() ? o.quant : o.format == "safetensors" ? "bf16" : "q8_0";
     so.seed = o.seed;
     so.num_layers = o.layers;
     if (o.format == "gguf")
@@ -92,7 +92,7 @@ ExitCode run_synth(const SynthCliOptions& o) {
     std::string text =
         fmt::format("{}: 1/{:.4g} scale, {} layers, hidden {}, {} experts of {} (top {}), {}\n", m->source.id,
                     m->scale.factor, m->scaled.num_layers, m->scaled.hidden_size, m->scaled.moe.num_experts,
-                    m->scaled.moe.expert_intermediate_size, m->scaled.moe.experts_per_token, o.quant);
+                    m->scaled.moe.expert_intermediate_size, m->scaled.moe.experts_per_token, so.quant);
     text += fmt::format("weights: {} ({} bytes, {} params)\n", format_bytes(m->weights.total_bytes),
                         m->weights.total_bytes, m->weights.params);
     for (const synth::SynthFile& f : files) {
@@ -112,7 +112,8 @@ void add_synth(CLI::App& cmd, Action& action) {
         ->required();
     cmd.add_option("--budget", opts->budget, "weight bytes of the scaled model at most this (default 500MiB)");
     cmd.add_option("--format", opts->format, "gguf (default) or safetensors (config.json + model.safetensors)");
-    cmd.add_option("--quant", opts->quant, "weight type: q8_0 (default), q4_0, f16, bf16, f32");
+    cmd.add_option("--quant", opts->quant,
+                   "weight type: q8_0 (gguf default), q4_0, f16, bf16 (safetensors default), f32");
     cmd.add_option("--layers", opts->layers, "layer count of the scaled model (default: the model's)");
     cmd.add_option("--seed", opts->seed, "weight seed, as the reference pass's (default 7)");
     cmd.add_option("--out", opts->out_dir, "folder to write into (created if missing)")->required();

@@ -178,6 +178,9 @@ constexpr Module kExpertProjections[] = {
     {"gate_proj", "ffn_gate_exps"}, {"up_proj", "ffn_up_exps"}, {"down_proj", "ffn_down_exps"},
 };
 
+// Module paths holding the per-expert projections ("experts.E.<projection>").
+constexpr std::string_view kExpertPrefixes[] = {"block_sparse_moe.experts.", "mlp.experts.", "feed_forward.experts."};
+
 // Splits "stem<suffix>" for the longest known quantization suffix.
 std::optional<std::pair<std::string_view, const Suffix*>> split_suffix(std::string_view rest) {
     const Suffix* best = nullptr;
@@ -223,7 +226,7 @@ std::optional<HfTensorName> block_tensor(std::string_view rest, std::int64_t lay
         return HfTensorName{{blk + "attn_k_b" + tail, blk + "attn_v_b" + tail}, suffix->part, -1};
     for (const Module& m : kModules)
         if (stem == m.hf) return HfTensorName{{blk + std::string(m.gguf) + tail}, suffix->part, -1};
-    for (std::string_view prefix : {"block_sparse_moe.experts.", "mlp.experts.", "feed_forward.experts."}) {
+    for (std::string_view prefix : kExpertPrefixes) {
         if (!starts_with(stem, prefix)) continue;
         std::string_view e = stem.substr(prefix.size());
         const auto expert = take_index(e);
@@ -272,6 +275,46 @@ std::optional<HfTensorName> map_hf_tensor_name(std::string_view name) {
     else if (stem == "lm_head") gguf = "output";
     else return std::nullopt;
     return HfTensorName{{gguf + std::string(suffix->gguf)}, suffix->part, -1};
+}
+
+std::vector<std::string> hf_names_for(std::string_view inventory_name, std::int64_t expert) {
+    std::vector<std::string> candidates;
+    if (!starts_with(inventory_name, "blk.")) {
+        for (std::string_view stem : {"model.embed_tokens", "model.norm", "lm_head"})
+            for (std::string_view suffix : {".weight", ".bias"})
+                candidates.push_back(std::string(stem) + std::string(suffix));
+    } else {
+        std::string_view rest = inventory_name.substr(4);
+        const auto layer = take_index(rest);
+        if (!layer) return {};
+        const std::string blk = "model.layers." + std::to_string(*layer) + ".";
+        for (std::string_view suffix : {".weight", ".bias"}) {
+            if (!ends_with(rest, suffix)) continue;
+            const std::string_view stem = rest.substr(0, rest.size() - suffix.size());
+            if (expert >= 0) {
+                for (std::string_view prefix : kExpertPrefixes)
+                    for (const Module& p : kExpertProjections)
+                        if (stem == p.gguf)
+                            candidates.push_back(blk + std::string(prefix) + std::to_string(expert) + "." +
+                                                 std::string(p.hf) + std::string(suffix));
+            } else {
+                for (const Module& m : kModules)
+                    if (stem == m.gguf) candidates.push_back(blk + std::string(m.hf) + std::string(suffix));
+            }
+        }
+        if (expert < 0)
+            for (const Module& m : kBareNames)
+                if (rest == m.gguf) candidates.push_back(blk + std::string(m.hf));
+    }
+    // Keep exactly the names the reader translates back to this one tensor.
+    std::vector<std::string> out;
+    for (std::string& c : candidates) {
+        const auto mapped = map_hf_tensor_name(c);
+        if (mapped && mapped->part == HfPart::values && mapped->expert == expert && mapped->targets.size() == 1 &&
+            mapped->targets[0] == inventory_name)
+            out.push_back(std::move(c));
+    }
+    return out;
 }
 
 }  // namespace moefit::model

@@ -52,4 +52,14 @@ struct HfTensorName {
 // projector) or one we do not know; the caller reports it as not in our description.
 std::optional<HfTensorName> map_hf_tensor_name(std::string_view hf_name);
 
+// The inverse of map_hf_tensor_name for plain values: every Hugging Face name ("model.layers.N."
+// block modules, model.embed_tokens / model.norm / lm_head) that map_hf_tensor_name translates to
+// exactly `inventory_name`, in the order of its tables ("blk.3.ffn_gate_inp.weight" ->
+// model.layers.3.mlp.gate.weight, ...mlp.router.weight, ...feed_forward.router.weight,
+// ...block_sparse_moe.gate.weight). With `expert` >= 0, the names of that expert's slice of a
+// stacked routed-expert tensor ("...block_sparse_moe.experts.5.w1.weight", "...mlp.experts.5.
+// gate_proj.weight", ...). Fused tensors (kv_b_proj, gate_up_proj), which hold two inventory
+// tensors, are not listed. Empty when the reader has no name for it.
+std::vector<std::string> hf_names_for(std::string_view inventory_name, std::int64_t expert = -1);
+
 }  // namespace moefit::model

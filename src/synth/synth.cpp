@@ -6,6 +6,7 @@
 
 #include "engine/scheme.hpp"
 #include "reference/quant.hpp"
+#include "synth/hf_export.hpp"
 #include "util/spelling.hpp"
 
 namespace moefit::synth {
@@ -14,11 +15,11 @@ namespace {
 struct QuantInfo {
     const char* name;
     const char* llamacpp_ftype;  // engine scheme base: its converter rules keep 1-D tensors f32
-    bool safetensors;            // a safetensors dtype exists
+    const char* checkpoint;      // safetensors: the engine's checkpoint layout; nullptr = no dtype
 };
 constexpr QuantInfo kQuants[] = {
-    {"f32", "GGUF_F32", true}, {"f16", "GGUF_F16", true}, {"bf16", "GGUF_BF16", true},
-    {"q8_0", "Q8_0", false},   {"q4_0", "Q4_0", false},
+    {"f32", "GGUF_F32", "fp32"}, {"f16", "GGUF_F16", "fp16"}, {"bf16", "GGUF_BF16", "bf16"},
+    {"q8_0", "Q8_0", nullptr},   {"q4_0", "Q4_0", nullptr},
 };
 
 const QuantInfo* find_quant(const std::string& name) {
@@ -61,8 +62,15 @@ Result<std::string> synth_scheme(const std::string& quant) {
 
 Result<SynthModel> plan_synth(const model::ModelSpec& spec, const SynthOptions& options) {
     MOEFIT_TRY(scheme, synth_scheme(options.quant));
-    if (options.format == SynthFormat::safetensors && !find_quant(options.quant)->safetensors)
-        return option_error("quant", fmt::format("safetensors stores f32, f16 or bf16, not {}", options.quant));
+    if (options.format == SynthFormat::safetensors) {
+        const char* layout = find_quant(options.quant)->checkpoint;
+        if (!layout)
+            return option_error("quant", fmt::format("safetensors stores f32, f16 or bf16, not {}", options.quant));
+        MOEFIT_CHECK(check_hf_architecture(spec));
+        // A Hugging Face checkpoint keeps every tensor in its torch_dtype, norms included: the
+        // layout `moefit inspect` predicts for the folder.
+        scheme = layout;
+    }
     reference::ScaleOptions scale;
     scale.num_layers = options.num_layers;
     MOEFIT_TRY(fitted, reference::scale_to_budget(spec, scale, scheme, options.budget_bytes));

@@ -40,7 +40,9 @@ struct SynthModel {
     model::ModelSpec scaled;  // reference::scale_spec(source, scale)
     reference::ScaleOptions scale;
     SynthOptions options;
-    std::string scheme;           // engine::parse_scheme text every tensor's format comes from
+    std::string scheme;           // engine::parse_scheme text every tensor's format comes from:
+                                  // synth_scheme(quant) for GGUF, the checkpoint layout (fp32,
+                                  // fp16, bf16: every tensor that dtype) for safetensors
     model::Inventory inventory;   // of `scaled`
     engine::WeightBytes weights;  // compute_weights(inventory, scaled, scheme)
 };
@@ -52,7 +54,9 @@ Result<std::string> synth_scheme(const std::string& quant);
 
 // Scales `spec` to the budget and sizes every tensor. Fails with an input Error (key "budget",
 // "quant", "format") when even 1/4096 scale does not fit, for a quant the format cannot store
-// (safetensors has no q8_0/q4_0), or when the scaled spec is invalid.
+// (safetensors has no q8_0/q4_0), or when the scaled spec is invalid; for safetensors also with
+// a not_found Error (key "architecture") for an architecture synth does not write
+// (check_hf_architecture, hf_export.hpp).
 Result<SynthModel> plan_synth(const model::ModelSpec& spec, const SynthOptions& options);
 
 // One output file: a name inside the output folder and its contents.
@@ -67,8 +71,17 @@ struct SynthFile {
 // tokens, or (internal) a tensor whose encoding does not fill the engine's bytes.
 Result<SynthFile> build_gguf(const SynthModel& m);
 
-// The Hugging Face export (config.json and model.safetensors with the transformers tensor
-// names). Not written yet: always fails with an input Error at "--format".
+// The Hugging Face folder of a safetensors plan: "config.json" (the keys the architecture's
+// transformers configuration class reads, torch_dtype = the quant; spec::read_hf_config gives
+// back the scaled spec's tensors) and one "model.safetensors" (8-byte little-endian header
+// length, a JSON header padded with spaces to 8 bytes, {"__metadata__": {"format": "pt"}, name:
+// {dtype, shape, data_offsets}}, then the data, contiguous in header order). Tensor names are
+// those of the transformers implementation, the inverse of model::map_hf_tensor_name; shapes are
+// the parameters' (per-expert Linears, MLA's one kv_b_proj, gpt-oss's fused gate_up_proj /
+// down_proj); values are the reference pass's, encoded as reference::encode_row encodes them, so
+// the data is exactly m.weights.total_bytes. Fails with a not_found Error for an architecture
+// synth does not write (synth_hf_architectures), an input Error when config.json cannot describe
+// the scaled spec, or (internal) a tensor without a name or whose bytes are not the engine's.
 Result<std::vector<SynthFile>> build_safetensors(const SynthModel& m);
 
 // The manifest: architecture, scale factors, scaled shape, scheme, seed, bytes per tensor
