@@ -1,4 +1,4 @@
-// moefit calibrate [--model M] [--budget 1GiB] [--threads N] [--steps N] [--out host.toml] [--json]
+// moefit calibrate [--model M] [--budget 1GiB] [--threads N] [--steps N] [--rounds N] [--out host.toml] [--json]
 // moefit calibrate --measured FILE [--out override.toml] [--json]
 //
 // Measures this host, runs the reference MoE scaled to --budget and prints the engine's predicted
@@ -29,7 +29,8 @@ struct CalibrateOptions {
     std::string model = "qwen3-30b-a3b";
     std::string budget = "1GiB";
     std::size_t threads = 0;
-    int steps = 8;
+    int steps = 16;
+    int rounds = 5;
     std::string measured;
     std::string out;
     bool json = false;
@@ -96,11 +97,15 @@ ExitCode run_calibrate(const CalibrateOptions& o) {
     if (!budget) return report_error(budget.error().in_file("--budget"));
     if (o.steps < 1 || o.steps > 10'000)
         return report_error(make_error("expected 1 to 10000 steps, found " + std::to_string(o.steps), flag("--steps")));
+    if (o.rounds < 1 || o.rounds > 100)
+        return report_error(
+            make_error("expected 1 to 100 rounds, found " + std::to_string(o.rounds), flag("--rounds")));
     auto model = spec::load_model(o.model);
     if (!model) return report_error(model.error());
     reference::CalibrateOptions co;
     co.budget_bytes = budget->bytes;
     co.steps = o.steps;
+    co.rounds = o.rounds;
     co.host_memory_bytes = host_memory_bytes();
     reference::ThreadPool pool(o.threads);
     Progress progress;
@@ -120,7 +125,9 @@ void add_calibrate(CLI::App& cmd, Action& action) {
     cmd.add_option("--model", opts->model, "built-in model or spec file to scale down and run")->capture_default_str();
     cmd.add_option("--budget", opts->budget, "weight bytes of the scaled reference model")->capture_default_str();
     cmd.add_option("--threads", opts->threads, "threads (default: all cores)");
-    cmd.add_option("--steps", opts->steps, "timed decode steps")->capture_default_str();
+    cmd.add_option("--steps", opts->steps, "timed decode steps per round")->capture_default_str();
+    cmd.add_option("--rounds", opts->rounds, "rounds of a STREAM read and the timed steps (the median round counts)")
+        ->capture_default_str();
     cmd.add_option("--measured", opts->measured,
                    "fit the efficiency of your own engine's run from FILE ([measured] model, hardware, quant, "
                    "runtime, batch, context, decode_tps)");

@@ -1,5 +1,6 @@
 #include "reference/calibrate.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -89,15 +90,17 @@ Result<CalibrateResult> calibrate(const model::ModelSpec& full, ThreadPool& pool
                                   const CalibrateProgress& progress) {
     if (options.steps < 1)
         return make_error("expected at least 1 decode step, found " + std::to_string(options.steps), at_key("steps"));
+    if (options.rounds < 1)
+        return make_error("expected at least 1 round, found " + std::to_string(options.rounds), at_key("rounds"));
     MOEFIT_CHECK(spec::check_memory_size(options.host_memory_bytes, format_bytes(options.host_memory_bytes),
                                          at_key("host_memory_bytes")));
     CalibrateResult r;
     r.threads = pool.size();
 
-    report(progress, CalibratePhase::bandwidth, 0);
     HostMeasureOptions hm;
     hm.buffer_bytes = options.bandwidth_buffer_bytes;
     hm.repeats = options.repeats;
+    report(progress, CalibratePhase::bandwidth, 0);
     r.bandwidth = measure_bandwidth(pool, hm);
     report(progress, CalibratePhase::bandwidth, 1);
 
@@ -121,30 +124,50 @@ Result<CalibrateResult> calibrate(const model::ModelSpec& full, ThreadPool& pool
     r.kernel_flops_per_second = measure_kernel_flops(pool, r.kernel_kind, options.repeats);
     report(progress, CalibratePhase::kernels, 1);
 
-    // One untimed step first: it faults in the cache and warms the pool.
+    // Rounds of (a STREAM read, then `steps` timed decode steps from an empty cache): on a shared
+    // machine the bandwidth available drifts over seconds, so each round's decode is set against
+    // the read taken just before it, and the round with the median ratio stands for the run.
     std::uint64_t state = options.seed;
     const std::uint64_t vocab = scaled.vocab_size;
     std::vector<std::uint32_t> token(1);
-    token[0] = next_token(state, vocab);
     report(progress, CalibratePhase::decode, 0);
-    if (auto l = model->decode(token); !l) return l.error();
-    StepCounters total;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int s = 0; s < options.steps; ++s) {
-        token[0] = next_token(state, vocab);
-        StepCounters c;
-        if (auto l = model->decode(token, &c); !l) return l.error();
-        total.add(c);
-        report(progress, CalibratePhase::decode, static_cast<double>(s + 1) / options.steps);
+    token[0] = next_token(state, vocab);
+    if (auto l = model->decode(token); !l) return l.error();  // faults in the cache, warms the pool
+    std::vector<CalibrateRound> rounds;
+    for (int round = 0; round < options.rounds; ++round) {
+        CalibrateRound cr;
+        cr.read_bytes_per_second = measure_bandwidth(pool, hm).read_bytes_per_second;
+        model->reset();
+        StepCounters counters;
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int s = 0; s < options.steps; ++s) {
+            token[0] = next_token(state, vocab);
+            StepCounters c;
+            if (auto l = model->decode(token, &c); !l) return l.error();
+            counters.add(c);
+        }
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        cr.tokens_per_second = seconds > 0 ? options.steps / seconds : 0;  // batch 1: a token per step
+        cr.bytes_per_step =
+            static_cast<double>(counters.weight_bytes_read + counters.kv_bytes_read + counters.kv_bytes_written) /
+            options.steps;
+        cr.fraction_of_read =
+            fit_bandwidth_efficiency(cr.bytes_per_step, cr.tokens_per_second, cr.read_bytes_per_second);
+        r.decode_seconds += seconds;
+        rounds.push_back(cr);
+        report(progress, CalibratePhase::decode, static_cast<double>(round + 1) / options.rounds);
     }
-    r.decode_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.steps = options.steps;
-    const double steps = options.steps;
-    const double steps_per_second = r.decode_seconds > 0 ? steps / r.decode_seconds : 0;
-    r.measured_tokens_per_second = steps_per_second;  // batch 1: one token per step
-    r.measured_bytes_per_step =
-        static_cast<double>(total.weight_bytes_read + total.kv_bytes_read + total.kv_bytes_written) / steps;
-    r.measured_bytes_per_second = r.measured_bytes_per_step * steps_per_second;
+    r.rounds = rounds;
+    std::vector<CalibrateRound> sorted = rounds;
+    std::sort(sorted.begin(), sorted.end(),
+              [](const CalibrateRound& a, const CalibrateRound& b) { return a.fraction_of_read < b.fraction_of_read; });
+    const CalibrateRound& median = sorted[sorted.size() / 2];
+    r.bandwidth.read_bytes_per_second = median.read_bytes_per_second;
+    r.measured_tokens_per_second = median.tokens_per_second;
+    r.measured_bytes_per_step = median.bytes_per_step;
+    r.measured_bytes_per_second = median.bytes_per_step * median.tokens_per_second;
+    const double steps_per_second = median.tokens_per_second;
 
     report(progress, CalibratePhase::predict, 0);
     r.profile = host_profile(r.bandwidth, r.threads, options.host_memory_bytes);

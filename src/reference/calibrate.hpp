@@ -1,7 +1,8 @@
 // `moefit calibrate` without the I/O: measure the host (STREAM-style bandwidth, the matvec kernels'
 // FLOP/s, threads), build the reference MoE for a model spec scaled to a weight budget, decode a
 // few steps at batch 1 and time them, and set that beside what the throughput model predicts for
-// the same scaled model on a cpu HardwareProfile made from the measurements, streaming at the
+// the same scaled model on a cpu HardwareProfile made from the measurements (rounds of a STREAM
+// read and timed steps; the round with the median ratio stands for the run), streaming at the
 // measured read (a measured figure, unlike the datasheet peaks the built-in rows are fractions
 // of, is what streaming reaches). The fitted bandwidth
 // efficiency is the engine's bytes per step times the measured steps per second over the
@@ -13,6 +14,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/throughput.hpp"
 #include "model/spec.hpp"
@@ -28,7 +30,8 @@ struct CalibrateOptions {
     std::string scheme = "default=q8_0";                  // engine::parse_scheme text of the reference weights
     std::uint64_t budget_bytes = 1ull << 30;              // weight bytes of the scaled model (scale_to_budget)
     std::uint64_t layers = 8;                             // layers of the scaled model (0 = the model's)
-    int steps = 8;                                        // timed decode steps at batch 1 (after one warm-up step)
+    int steps = 16;                                       // timed decode steps at batch 1 per round
+    int rounds = 5;                                       // rounds of (STREAM read, timed steps)
     std::uint64_t bandwidth_buffer_bytes = 512ull << 20;  // STREAM buffer; far larger than the caches
     int repeats = 3;                                      // bandwidth and kernel timing repeats (medians)
     std::uint64_t host_memory_bytes = 0;                  // RAM of the host (the caller asks the OS); >= 512 MiB
@@ -46,16 +49,27 @@ const char* phase_name(CalibratePhase phase);
 // Called with the phase and the fraction (0..1) of that phase done; may be empty.
 using CalibrateProgress = std::function<void(CalibratePhase phase, double fraction)>;
 
+// One round: a STREAM read, then `steps` timed decode steps from an empty cache.
+struct CalibrateRound {
+    double read_bytes_per_second = 0;
+    double tokens_per_second = 0;
+    double bytes_per_step = 0;    // counted by the pass: weights + KV read + KV written
+    double fraction_of_read = 0;  // bytes_per_step * tokens_per_second / read_bytes_per_second
+};
+
 struct CalibrateResult {
     std::size_t threads = 0;
     BandwidthMeasure bandwidth;
     double kernel_flops_per_second = 0;  // matvec in the format holding most weight bytes, batch 1
     WeightKind kernel_kind = WeightKind::q8_0;
-    model::ModelSpec scaled;         // the reference model's spec
-    std::string scheme;              // canonical scheme name
-    std::uint64_t weight_bytes = 0;  // allocated = the engine's, for the scaled spec
-    int steps = 0;
-    double decode_seconds = 0;  // the timed steps, together
+    model::ModelSpec scaled;             // the reference model's spec
+    std::string scheme;                  // canonical scheme name
+    std::uint64_t weight_bytes = 0;      // allocated = the engine's, for the scaled spec
+    int steps = 0;                       // per round
+    std::vector<CalibrateRound> rounds;  // in the order they ran
+    // The round with the median fraction_of_read stands for the run: bandwidth.read_bytes_per_second,
+    // the measured figures below and the profile are that round's.
+    double decode_seconds = 0;  // the timed steps of every round, together
     double measured_tokens_per_second = 0;
     double measured_bytes_per_step = 0;  // counted by the pass: weights + KV read + KV written
     double measured_bytes_per_second = 0;

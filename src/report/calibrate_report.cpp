@@ -40,7 +40,8 @@ std::string render_calibrate_text(const reference::CalibrateResult& r) {
                        s.name, s.num_layers, s.hidden_size, s.moe.num_experts, s.moe.experts_per_token, r.scheme,
                        format_bytes(r.weight_bytes));
     const double predicted = r.predicted.total.value;
-    out += fmt::format("decode at batch 1 ({} steps, depth ~{}):\n", r.steps, r.context_tokens);
+    out += fmt::format("decode at batch 1 ({} rounds of a STREAM read and {} steps, depth ~{}; the median round):\n",
+                       r.rounds.size(), r.steps, r.context_tokens);
     out += fmt::format(
         "  measured   {} tok/s, {} moved per step, {:.2f} GB/s\n", format_speed(r.measured_tokens_per_second),
         format_bytes(static_cast<std::uint64_t>(r.measured_bytes_per_step)), r.measured_bytes_per_second / 1e9);
@@ -49,6 +50,10 @@ std::string render_calibrate_text(const reference::CalibrateResult& r) {
                        format_bytes(static_cast<std::uint64_t>(r.predicted.step.device_bytes)),
                        engine::bound_name(r.predicted.step.bound));
     out += fmt::format("  measured / predicted = {:.2f}\n", ratio(r.measured_tokens_per_second, predicted));
+    std::string fractions;
+    for (const reference::CalibrateRound& c : r.rounds)
+        fractions += fmt::format("{}{:.2f}", fractions.empty() ? "" : ", ", c.fraction_of_read);
+    out += fmt::format("  rounds: measured / STREAM read = {}\n", fractions);
     out += fmt::format("efficiency: fitted bandwidth {:.3f} of the STREAM read; predicted with {}\n",
                        r.fitted_bandwidth_efficiency, efficiency_text(r.predicted.step.efficiency));
     return out;
@@ -81,6 +86,13 @@ nlohmann::ordered_json calibrate_json(const reference::CalibrateResult& r) {
         {"predicted",
          {{"tokens_per_second", speed_value_json(r.predicted.total)}, {"step", step_json(r.predicted.step)}}},
         {"measured_over_predicted", ratio(r.measured_tokens_per_second, r.predicted.total.value)}};
+    nlohmann::ordered_json rounds = nlohmann::ordered_json::array();
+    for (const reference::CalibrateRound& c : r.rounds)
+        rounds.push_back({{"read_bytes_per_second", c.read_bytes_per_second},
+                          {"tokens_per_second", c.tokens_per_second},
+                          {"bytes_per_step", c.bytes_per_step},
+                          {"fraction_of_read", c.fraction_of_read}});
+    j["decode"]["rounds"] = rounds;
     j["efficiency"] = {{"fitted_bandwidth", r.fitted_bandwidth_efficiency},
                        {"predicted_with", efficiency_json(r.predicted.step.efficiency)}};
     return j;

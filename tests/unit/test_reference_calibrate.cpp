@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "reference/calibrate.hpp"
@@ -16,6 +17,7 @@ CalibrateOptions tiny() {
     o.budget_bytes = 6ull << 20;
     o.layers = 2;
     o.steps = 1;
+    o.rounds = 3;
     o.bandwidth_buffer_bytes = 8ull << 20;
     o.repeats = 1;
     o.host_memory_bytes = 4ull << 30;
@@ -60,6 +62,17 @@ TEST_SUITE("reference::calibrate") {
                                                      CalibratePhase::predict});
         CHECK(r->threads == 1);
         CHECK(r->steps == 1);
+        // Three rounds; the run's figures are the round with the median ratio to its STREAM read.
+        REQUIRE(r->rounds.size() == 3);
+        std::vector<double> fractions;
+        for (const CalibrateRound& c : r->rounds) {
+            CHECK(c.fraction_of_read ==
+                  doctest::Approx(c.bytes_per_step * c.tokens_per_second / c.read_bytes_per_second));
+            fractions.push_back(c.fraction_of_read);
+        }
+        std::sort(fractions.begin(), fractions.end());
+        // (the fit uses the engine's bytes per step; the pass's count adds the KV cache's few KiB)
+        CHECK(r->fitted_bandwidth_efficiency == doctest::Approx(fractions[1]).epsilon(0.01));
         CHECK(r->scaled.num_layers == 2);
         CHECK(r->weight_bytes <= (6ull << 20));
         CHECK(r->measured_tokens_per_second > 0);
@@ -80,7 +93,7 @@ TEST_SUITE("reference::calibrate") {
         CHECK(r->measured_bytes_per_step == doctest::Approx(r->predicted.step.device_bytes).epsilon(0.05));
     }
 
-    TEST_CASE("calibration fails for zero steps and for a host memory given without its unit") {
+    TEST_CASE("calibration fails for zero steps or rounds and for a host memory given without its unit") {
         auto full = spec::find_builtin_model("qwen3-30b-a3b");
         REQUIRE(full.ok());
         ThreadPool pool(1);
@@ -89,6 +102,11 @@ TEST_SUITE("reference::calibrate") {
         auto r = calibrate(*full, pool, o);
         REQUIRE(!r.ok());
         CHECK(r.error().where.key == "steps");
+        o = tiny();
+        o.rounds = 0;
+        r = calibrate(*full, pool, o);
+        REQUIRE(!r.ok());
+        CHECK(r.error().where.key == "rounds");
         o = tiny();
         o.host_memory_bytes = 64;
         r = calibrate(*full, pool, o);

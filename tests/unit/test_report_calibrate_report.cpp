@@ -22,6 +22,7 @@ reference::CalibrateResult sample() {
     r.scheme = "default=q8_0";
     r.weight_bytes = 1ull << 30;
     r.steps = 8;
+    r.rounds = {{10e9, 7.0, 1e9, 0.7}, {10e9, 8.0, 1e9, 0.8}, {10e9, 9.0, 1e9, 0.9}};
     r.measured_tokens_per_second = 8.0;
     r.measured_bytes_per_step = 1e9;
     r.measured_bytes_per_second = 8e9;
@@ -68,11 +69,14 @@ TEST_SUITE("report::calibrate_report") {
         const std::string text = report::render_calibrate_text(r);
         CHECK(text.find("measured / predicted = 1.60") != std::string::npos);
         CHECK(text.find("fitted bandwidth 0.800") != std::string::npos);
+        CHECK(text.find("rounds: measured / STREAM read = 0.70, 0.80, 0.90") != std::string::npos);
         const auto j = report::calibrate_json(r);
         CHECK(j["schema"] == "moefit.calibrate");
         CHECK(j["decode"]["measured"]["tokens_per_second"] == 8.0);
         CHECK(j["decode"]["predicted"]["tokens_per_second"]["value"] == 5.0);
         CHECK(j["decode"]["measured_over_predicted"].get<double>() == doctest::Approx(1.6));
+        REQUIRE(j["decode"]["rounds"].size() == 3);
+        CHECK(j["decode"]["rounds"][1]["fraction_of_read"] == 0.8);
         CHECK(j["efficiency"]["fitted_bandwidth"] == 0.8);
     }
 
