@@ -3,9 +3,12 @@
 #include <cstring>
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#if !defined(__clang__)
 // GCC 12 warns inside its own avx512fintrin.h (the deliberately undefined pass-through operand
 // of _mm512_cvtepi*); not about our code.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <cpuid.h>
 #include <immintrin.h>
 #define MOEFIT_X86_KERNELS 1
 #endif
@@ -128,13 +131,18 @@ MOEFIT_AVX2 void q4_0_avx2(const MatrixView& w, const float* x, float* y, std::s
 
 enum class Isa { none, avx2, avx512 };
 
+// F16C from CPUID leaf 1 (ECX bit 29): clang's __builtin_cpu_supports does not know "f16c".
+bool has_f16c() {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & (1u << 29)) != 0;
+}
+
 Isa detect() {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma"))
+    if (!has_f16c() || !__builtin_cpu_supports("fma")) return Isa::none;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
         return Isa::avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
-        return Isa::avx2;
+    if (__builtin_cpu_supports("avx2")) return Isa::avx2;
     return Isa::none;
 }
 
