@@ -7,7 +7,8 @@
 # Usage: llama_cpp_load.sh MOEFIT_BINARY [MODEL...]
 #   MODEL defaults to mixtral-8x7b qwen3-235b-a22b deepseek-v3 kimi-k2.
 # Environment: MOEFIT_NODE_CACHE (default $HOME/.cache/moefit-node) holds node-llama-cpp, installed
-# on first use with npm; MOEFIT_SYNTH_BUDGET (default 128MiB); MOEFIT_SYNTH_CTX (default 4096).
+# on first use with npm; MOEFIT_SYNTH_BUDGET (default 128MiB); MOEFIT_SYNTH_LAYERS (default: the
+# model's); MOEFIT_SYNTH_CTX (default 4096).
 # Exits 77 (skipped) with a message when node/npm are missing or the npm registry is unreachable.
 set -euo pipefail
 
@@ -17,6 +18,8 @@ models=("$@")
 [ ${#models[@]} -eq 0 ] && models=(mixtral-8x7b qwen3-235b-a22b deepseek-v3 kimi-k2)
 cache=${MOEFIT_NODE_CACHE:-$HOME/.cache/moefit-node}
 budget=${MOEFIT_SYNTH_BUDGET:-128MiB}
+layers=()
+[ -n "${MOEFIT_SYNTH_LAYERS:-}" ] && layers=(--layers "$MOEFIT_SYNTH_LAYERS")
 ctx=${MOEFIT_SYNTH_CTX:-4096}
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -29,7 +32,7 @@ if [ ! -d "$cache/node_modules/node-llama-cpp" ] || [ ! -d "$cache/node_modules/
     mkdir -p "$cache"
     [ -f "$cache/package.json" ] || echo '{"name": "moefit-node-cache", "private": true}' > "$cache/package.json"
     echo "installing node-llama-cpp into $cache"
-    (cd "$cache" && timeout 600 npm install --omit=optional --no-audit --no-fund \
+    (cd "$cache" && timeout 300 npm install --omit=optional --no-audit --no-fund \
         node-llama-cpp @node-llama-cpp/linux-x64 >/dev/null 2>&1) || skip "npm install node-llama-cpp failed"
 fi
 # The loader resolves node-llama-cpp from its own folder, so it runs from the cache.
@@ -41,7 +44,7 @@ status=0
 printf '%-18s %14s %14s %7s %14s %14s %7s %s\n' model "llama.cpp wts" "moefit wts" "diff" "llama.cpp KV" "moefit KV" "diff" tokens
 for m in "${models[@]}"; do
     out="$work/$m"
-    "$moefit" synth "$m" --budget "$budget" --out "$out" >/dev/null
+    "$moefit" synth "$m" --budget "$budget" "${layers[@]}" --out "$out" >/dev/null
     gguf=$(ls "$out"/*.gguf)
     scheme=$(node -e 'console.log(require(process.argv[1]).scheme)' "$out/synth-manifest.json")
     "$moefit" fit "$gguf" --memory 1TiB --runtime llama.cpp --ctx "$ctx" --quant "$scheme" --json > "$out/fit.json"
