@@ -34,19 +34,40 @@ inline std::uint16_t load_u16(const std::uint8_t* p) {
     return h;
 }
 
-MOEFIT_AVX512 void q8_0_avx512(const MatrixView& w, const float* x, float* y, std::size_t r0, std::size_t r1) {
-    const std::size_t blocks = w.cols / kQ8Block;
+// The 32 int8 codes of one block as two halves (elements 0-15, 16-31); plain SSE2. Q8_0 stores
+// them after the scale, Q4_0 packs them in nibbles (low: 0-15, high: 16-31) offset by 8.
+struct Q8Codes {
+    static constexpr std::size_t kBlockBytes = kQ8BlockBytes;
+    static void get(const std::uint8_t* blk, __m128i& lo, __m128i& hi) {
+        lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+        hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 18));
+    }
+};
+struct Q4Codes {
+    static constexpr std::size_t kBlockBytes = kQ4BlockBytes;
+    static void get(const std::uint8_t* blk, __m128i& lo, __m128i& hi) {
+        const __m128i nibble = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+        lo = _mm_sub_epi8(_mm_and_si128(q, nibble), eight);
+        hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), nibble), eight);
+    }
+};
+static_assert(kQ8Block == 32 && kQ4Block == 32, "the kernels assume 32-element blocks");
+
+template <class Codes>
+MOEFIT_AVX512 void rows_avx512(const MatrixView& w, const float* x, float* y, std::size_t r0, std::size_t r1) {
+    const std::size_t blocks = w.cols / 32;
     for (std::size_t r = r0; r < r1; ++r) {
         const std::uint8_t* row = w.row(r);
         __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
         for (std::size_t b = 0; b < blocks; ++b) {
-            const std::uint8_t* blk = row + b * kQ8BlockBytes;
+            const std::uint8_t* blk = row + b * Codes::kBlockBytes;
             const __m512 d = _mm512_set1_ps(_cvtsh_ss(load_u16(blk)));
-            const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
-            const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 18));
+            __m128i lo, hi;
+            Codes::get(blk, lo, hi);
             const __m512 q0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(lo));
             const __m512 q1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi));
-            const float* xb = x + b * kQ8Block;
+            const float* xb = x + b * 32;
             a0 = _mm512_fmadd_ps(d, _mm512_mul_ps(q0, _mm512_loadu_ps(xb)), a0);
             a1 = _mm512_fmadd_ps(d, _mm512_mul_ps(q1, _mm512_loadu_ps(xb + 16)), a1);
         }
@@ -57,71 +78,26 @@ MOEFIT_AVX512 void q8_0_avx512(const MatrixView& w, const float* x, float* y, st
     }
 }
 
-MOEFIT_AVX512 void q4_0_avx512(const MatrixView& w, const float* x, float* y, std::size_t r0, std::size_t r1) {
-    const std::size_t blocks = w.cols / kQ4Block;
-    const __m128i nibble = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
-    for (std::size_t r = r0; r < r1; ++r) {
-        const std::uint8_t* row = w.row(r);
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-        for (std::size_t b = 0; b < blocks; ++b) {
-            const std::uint8_t* blk = row + b * kQ4BlockBytes;
-            const __m512 d = _mm512_set1_ps(_cvtsh_ss(load_u16(blk)));
-            const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
-            const __m128i lo = _mm_sub_epi8(_mm_and_si128(q, nibble), eight);
-            const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), nibble), eight);
-            const __m512 q0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(lo));
-            const __m512 q1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi));
-            const float* xb = x + b * kQ4Block;
-            a0 = _mm512_fmadd_ps(d, _mm512_mul_ps(q0, _mm512_loadu_ps(xb)), a0);
-            a1 = _mm512_fmadd_ps(d, _mm512_mul_ps(q1, _mm512_loadu_ps(xb + 16)), a1);
-        }
-        alignas(64) float acc[32];
-        _mm512_store_ps(acc, a0);
-        _mm512_store_ps(acc + 16, a1);
-        y[r] = reduce32(acc);
-    }
+// The low eight int8 codes of v as floats.
+MOEFIT_AVX2 inline __m256 codes8(__m128i v) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v));
 }
 
-// Eight int8 codes at p as floats.
-MOEFIT_AVX2 inline __m256 codes8(const std::uint8_t* p) {
-    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
-}
-
-MOEFIT_AVX2 void q8_0_avx2(const MatrixView& w, const float* x, float* y, std::size_t r0, std::size_t r1) {
-    const std::size_t blocks = w.cols / kQ8Block;
+template <class Codes>
+MOEFIT_AVX2 void rows_avx2(const MatrixView& w, const float* x, float* y, std::size_t r0, std::size_t r1) {
+    const std::size_t blocks = w.cols / 32;
     for (std::size_t r = r0; r < r1; ++r) {
         const std::uint8_t* row = w.row(r);
         __m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
         for (std::size_t b = 0; b < blocks; ++b) {
-            const std::uint8_t* blk = row + b * kQ8BlockBytes;
+            const std::uint8_t* blk = row + b * Codes::kBlockBytes;
             const __m256 d = _mm256_set1_ps(_cvtsh_ss(load_u16(blk)));
-            const float* xb = x + b * kQ8Block;
+            __m128i lo, hi;
+            Codes::get(blk, lo, hi);
+            const __m256 q[4] = {codes8(lo), codes8(_mm_srli_si128(lo, 8)), codes8(hi), codes8(_mm_srli_si128(hi, 8))};
+            const float* xb = x + b * 32;
             for (int k = 0; k < 4; ++k)
-                a[k] = _mm256_fmadd_ps(d, _mm256_mul_ps(codes8(blk + 2 + 8 * k), _mm256_loadu_ps(xb + 8 * k)), a[k]);
-        }
-        alignas(32) float acc[32];
-        for (int k = 0; k < 4; ++k) _mm256_store_ps(acc + 8 * k, a[k]);
-        y[r] = reduce32(acc);
-    }
-}
-
-MOEFIT_AVX2 void q4_0_avx2(const MatrixView& w, const float* x, float* y, std::size_t r0, std::size_t r1) {
-    const std::size_t blocks = w.cols / kQ4Block;
-    const __m128i nibble = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
-    for (std::size_t r = r0; r < r1; ++r) {
-        const std::uint8_t* row = w.row(r);
-        __m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-        for (std::size_t b = 0; b < blocks; ++b) {
-            const std::uint8_t* blk = row + b * kQ4BlockBytes;
-            const __m256 d = _mm256_set1_ps(_cvtsh_ss(load_u16(blk)));
-            const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
-            alignas(16) std::uint8_t codes[32];  // elements 0-15 from the low nibbles, 16-31 from the high
-            _mm_store_si128(reinterpret_cast<__m128i*>(codes), _mm_sub_epi8(_mm_and_si128(q, nibble), eight));
-            _mm_store_si128(reinterpret_cast<__m128i*>(codes + 16),
-                            _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), nibble), eight));
-            const float* xb = x + b * kQ4Block;
-            for (int k = 0; k < 4; ++k)
-                a[k] = _mm256_fmadd_ps(d, _mm256_mul_ps(codes8(codes + 8 * k), _mm256_loadu_ps(xb + 8 * k)), a[k]);
+                a[k] = _mm256_fmadd_ps(d, _mm256_mul_ps(q[k], _mm256_loadu_ps(xb + 8 * k)), a[k]);
         }
         alignas(32) float acc[32];
         for (int k = 0; k < 4; ++k) _mm256_store_ps(acc + 8 * k, a[k]);
@@ -153,15 +129,17 @@ Isa isa() {
 
 }  // namespace
 
-bool rows_block_x86(const MatrixView& w, const float* x, float* y, std::size_t r0, std::size_t r1) {
-    const Isa i = isa();
+bool rows_block_x86(const MatrixView& w, const float* x, float* y, std::size_t r0, std::size_t r1, X86Kernels which) {
+    Isa i = isa();
+    if (which == X86Kernels::avx2 && i != Isa::none) i = Isa::avx2;
+    if (which == X86Kernels::avx512 && i != Isa::avx512) i = Isa::none;
     if (i == Isa::none) return false;
     if (w.kind == WeightKind::q8_0) {
-        (i == Isa::avx512 ? q8_0_avx512 : q8_0_avx2)(w, x, y, r0, r1);
+        (i == Isa::avx512 ? rows_avx512<Q8Codes> : rows_avx2<Q8Codes>)(w, x, y, r0, r1);
         return true;
     }
     if (w.kind == WeightKind::q4_0) {
-        (i == Isa::avx512 ? q4_0_avx512 : q4_0_avx2)(w, x, y, r0, r1);
+        (i == Isa::avx512 ? rows_avx512<Q4Codes> : rows_avx2<Q4Codes>)(w, x, y, r0, r1);
         return true;
     }
     return false;

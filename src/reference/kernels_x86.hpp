@@ -13,8 +13,12 @@
 
 namespace moefit::reference::detail {
 
+enum class X86Kernels { best, avx2, avx512 };
+
 // y[r] = dot(row r of w, x) for r in [r0, r1) when w is Q8_0 or Q4_0 and the CPU has AVX2+FMA+F16C;
-// returns false (and writes nothing) otherwise, and on other architectures.
-bool rows_block_x86(const MatrixView& w, const float* x, float* y, std::size_t r0, std::size_t r1);
+// returns false (and writes nothing) otherwise, and on other architectures. `which` forces one
+// instruction set (for the tests); false when the CPU lacks it.
+bool rows_block_x86(const MatrixView& w, const float* x, float* y, std::size_t r0, std::size_t r1,
+                    X86Kernels which = X86Kernels::best);
 
 }  // namespace moefit::reference::detail
