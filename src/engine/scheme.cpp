@@ -257,6 +257,13 @@ Result<Scheme> parse_scheme(std::string_view text, const model::ModelSpec& spec)
         return make_error("empty quantization scheme; expected a name such as Q4_K_M or fp8_block128, "
                           "\"native\", or a mix such as experts=q4_k,default=q8_0");
     }
+    // "native" is the checkpoint's own layout. A quantized checkpoint (GPTQ, AWQ, bitsandbytes)
+    // describes its layout as a mix, which "native" stands for, followed by any items given after it.
+    const std::string_view head = trim(all.substr(0, std::min(all.find(','), all.size())));
+    if (same_name(head, "native") && find_checkpoint(spec.native_format).empty() &&
+        spec.native_format.find('=') != std::string::npos && spec.native_format.rfind("native", 0) != 0) {
+        return parse_scheme(spec.native_format + std::string(all.substr(head.size())), spec);
+    }
     std::size_t pos = 0;
     bool first = true;
     while (pos <= all.size()) {
