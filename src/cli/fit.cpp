@@ -23,15 +23,17 @@ ExitCode run_fit(const FitOptions& o) {
     if (!in) return report_error(in.error());
     auto result = engine::fit(in->spec, in->inventory, in->hw, in->request);
     if (!result) return report_error(result.error());
-    const report::FitInput view{in->spec, in->hw, *result};
+    // Speed beside memory; a profile without bandwidth (--memory) has none to show.
+    const auto& r = *result;
+    auto speed = engine::speed_summary(in->spec, in->inventory, r.weights, r.kv, in->hw, r.setup.runtime,
+                                       r.setup.sequences, r.setup.context_tokens);
+    report::FitInput view{in->spec, in->hw, r};
+    if (speed)
+        view.speed = &*speed;
+    else
+        view.speed_unavailable = speed.error().message;
     std::string text = o.output.json ? report::fit_json(view).dump(2) + "\n" : report::render_fit_text(view);
-    if (!o.output.json) {
-        // Speed beside memory; a profile without bandwidth (--memory) has none to show.
-        const auto& r = *result;
-        auto speed = engine::speed_summary(in->spec, in->inventory, r.weights, r.kv, in->hw, r.setup.runtime,
-                                           r.setup.sequences, r.setup.context_tokens);
-        if (speed) text += "\n" + report::render_speed_section(*speed);
-    }
+    if (!o.output.json && speed) text += "\n" + report::render_speed_section(*speed);
     const ExitCode written = emit(text, o.output);
     if (written != ExitCode::ok) return written;
     return o.check && result->verdict == engine::Verdict::does_not_fit ? ExitCode::does_not_fit : ExitCode::ok;

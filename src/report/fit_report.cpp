@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "report/speed_section.hpp"
 #include "report/table.hpp"
 #include "util/units.hpp"
 
@@ -272,6 +273,12 @@ ordered_json fit_json(const FitInput& in) {
                              &r.overhead.assumptions})
         for (const auto& a : assumptions_json(*list)) all.push_back(a);
     j["assumptions"] = all;
+    if (in.speed != nullptr) {
+        j["speed"] = speed_json(*in.speed);
+        j["speed"]["unavailable"] = nullptr;
+    } else if (!in.speed_unavailable.empty()) {
+        j["speed"] = {{"unavailable", in.speed_unavailable}};
+    }
     return j;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/fit.hpp"
+#include "engine/speed_summary.hpp"
 #include "model/spec.hpp"
 #include "spec/hardware.hpp"
 
@@ -18,6 +19,10 @@ struct FitInput {
     const model::ModelSpec& spec;
     const spec::HardwareProfile& hw;
     const engine::FitResult& result;
+    // The speed beside the memory (engine::speed_summary for the same setup), or why there is
+    // none (e.g. a --memory device without bandwidth); both empty leave "speed" out of the JSON.
+    const engine::SpeedSummary* speed = nullptr;
+    std::string speed_unavailable = {};
 };
 
 std::string render_fit_text(const FitInput& in);

@@ -2,6 +2,7 @@
 
 #include "engine/compare.hpp"
 #include "engine/fit.hpp"
+#include "engine/speed_summary.hpp"
 #include "fit_case.hpp"
 #include "json_schema_check.hpp"
 #include "report/compare_report.hpp"
@@ -167,6 +168,22 @@ TEST_SUITE("engine::fit") {
             const std::string a = report::fit_json({c.spec, c.hw, f}).dump(2);
             CHECK(a == report::fit_json({c.spec, c.hw, run(c, {})}).dump(2));
             CHECK(test::schema_problem(fit_schema, nlohmann::json::parse(a)) == "");
+            // With the speed beside the memory, as `moefit fit --json` prints it.
+            auto speed = engine::speed_summary(c.spec, c.inventory, f.weights, f.kv, c.hw, f.setup.runtime,
+                                               f.setup.sequences, f.setup.context_tokens);
+            REQUIRE_MESSAGE(speed.ok(), speed.error().to_string());
+            report::FitInput with_speed{c.spec, c.hw, f};
+            with_speed.speed = &*speed;
+            const auto js = nlohmann::json::parse(report::fit_json(with_speed).dump(2));
+            CHECK(test::schema_problem(fit_schema, js) == "");
+            CHECK(js["speed"]["unavailable"].is_null());
+            CHECK(js["speed"]["decode"]["total_tokens_per_second"]["value"].get<double>() ==
+                  doctest::Approx(speed->decode.total.value));
+            report::FitInput without{c.spec, c.hw, f};
+            without.speed_unavailable = "no bandwidth";
+            const auto jn = nlohmann::json::parse(report::fit_json(without).dump(2));
+            CHECK(test::schema_problem(fit_schema, jn) == "");
+            CHECK(jn["speed"]["unavailable"] == "no bandwidth");
             auto cmp = engine::compare_quants(c.spec, c.inventory, c.hw, {},
                                               engine::all_quants(c.spec, f.setup.runtime, true));
             REQUIRE(cmp.ok());
