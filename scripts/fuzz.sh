@@ -4,6 +4,8 @@
 # (default 1), at the lowest CPU priority. Findings (crash-*, leak-*, timeout-*, oom-* inputs)
 # land in BUILD/findings/; a summary line per target gives its executions and findings.
 # Usage: scripts/fuzz.sh [SECONDS] [JOBS] [TARGET...]    BUILD=build-fuzz by default (env FUZZ_BUILD)
+# FUZZ_TIMEOUT (seconds, default 10) is libFuzzer's per-input timeout: raise it on a loaded
+# machine, where a fuzzer at the lowest priority can wait that long for a core.
 # Needs: apt-get install clang libclang-rt-14-dev
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +40,7 @@ run_target() {
   mkdir -p "$corpus"
   for f in $(seeds "$name"); do cp -n "$f" "$corpus/$(echo "$f" | tr / _)"; done
   nice -n 19 "$build/fuzz/$name" "$corpus" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
-    -timeout=10 -artifact_prefix="$build/findings/$name-" -print_final_stats=1 >"$log" 2>&1 || true
+    -timeout="${FUZZ_TIMEOUT:-10}" -artifact_prefix="$build/findings/$name-" -print_final_stats=1 >"$log" 2>&1 || true
   local execs findings
   execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
   findings=$(find "$build/findings" -name "$name-*" | wc -l)
