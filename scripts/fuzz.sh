@@ -38,7 +38,8 @@ seeds() {
 run_target() {
   local name=$1 corpus=$build/corpus/$1 log=$build/logs/$1.log
   mkdir -p "$corpus"
-  for f in $(seeds "$name"); do cp -n "$f" "$corpus/$(echo "$f" | tr / _)"; done
+  # Only files: a golden case may hold a directory named like a seed (bad_model_is_directory).
+  for f in $(seeds "$name"); do if [ -f "$f" ]; then cp -n "$f" "$corpus/$(echo "$f" | tr / _)"; fi; done
   nice -n 19 "$build/fuzz/$name" "$corpus" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
     -timeout="${FUZZ_TIMEOUT:-10}" -artifact_prefix="$build/findings/$name-" -print_final_stats=1 >"$log" 2>&1 || true
   local execs findings
