@@ -4,13 +4,7 @@
 #include <memory>
 
 #include "reference/kernels_x86.hpp"
-
-// Run-time dispatch of the hot loops to the widest vector ISA the CPU has; -march is not assumed.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define MOEFIT_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
-#else
-#define MOEFIT_CLONES
-#endif
+#include "reference/target_clones.hpp"
 
 namespace moefit::reference {
 namespace {
