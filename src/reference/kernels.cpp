@@ -11,10 +11,15 @@ namespace {
 
 constexpr std::size_t kLanes = 32;  // one block; loops over 32 lanes vectorize as loops
 
+// The 32 lanes summed by halving: lane i + lane i + 16, then + 8, + 4, + 2, + 1. A sequential
+// sum is a chain of 31 dependent adds, longer than the multiply-adds of a 384-wide row; the x86
+// kernels (kernels_x86.cpp) add in this same order.
 inline float reduce(const float* acc) {
-    float s = 0;
-    for (std::size_t l = 0; l < kLanes; ++l) s += acc[l];
-    return s;
+    float s[kLanes / 2];
+    for (std::size_t l = 0; l < 16; ++l) s[l] = acc[l] + acc[l + 16];
+    for (std::size_t half = 8; half >= 1; half /= 2)
+        for (std::size_t l = 0; l < half; ++l) s[l] += s[l + half];
+    return s[0];
 }
 
 inline float half_scale(const std::uint8_t* p) {

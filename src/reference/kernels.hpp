@@ -37,7 +37,7 @@ void matmul_rows(const MatrixView& w, const float* x, std::size_t x_stride, std:
 void matmul_rows_plain(const MatrixView& w, const double* x, std::size_t x_stride, std::size_t batch, double* y,
                        std::size_t y_stride, std::size_t r0, std::size_t r1);
 
-// Sum of a[i] * b[i] over n floats (16 lanes, fixed order).
+// Sum of a[i] * b[i] over n floats (32 lanes summed by halving: a fixed order).
 float dot_f32(const float* a, const float* b, std::size_t n);
 
 // y[i] += a * x[i].
