@@ -1,16 +1,23 @@
 #include "reference/thread_pool.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <limits>
 
 namespace moefit::reference {
 namespace {
 
-constexpr int kSpins = 20000;  // ~tens of microseconds before sleeping
+// How long an idle worker polls before it sleeps. Longer than the serial work between the
+// sections of a decode step (tens of microseconds), short enough not to burn a core for long
+// once the pass is over. Time-based: the cost of a poll varies between machines.
+constexpr auto kSpinTime = std::chrono::microseconds(500);
 
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
+std::uint32_t generation_of(std::uint64_t ticket) {
+    return static_cast<std::uint32_t>(ticket >> 32);
+}
+
+std::uint32_t chunk_of(std::uint64_t ticket) {
+    return static_cast<std::uint32_t>(ticket);
 }
 
 }  // namespace
@@ -22,37 +29,52 @@ ThreadPool::ThreadPool(std::size_t threads) {
 
 ThreadPool::~ThreadPool() {
     stop_.store(true);
-    generation_.fetch_add(1);
-    generation_.notify_all();
+    ticket_.fetch_add(std::uint64_t{1} << 32);  // a new generation wakes every worker
+    ticket_.notify_all();
     for (std::thread& t : workers_) t.join();
 }
 
-void ThreadPool::run_share(std::size_t index) {
-    // Chunks are handed out on demand rather than one fixed share per thread: on a shared machine
-    // a thread that loses its core for a while would otherwise hold up the whole section.
+void ThreadPool::run_chunks(std::uint32_t generation, std::size_t index) {
+    std::uint64_t t = ticket_.load(std::memory_order_acquire);
     for (;;) {
-        const std::size_t begin = next_.fetch_add(chunk_, std::memory_order_relaxed);
-        if (begin >= n_) return;
-        (*job_)(begin, std::min(n_, begin + chunk_), index);
+        if (generation_of(t) != generation) return;
+        // Read after the ticket showed `generation`: that generation's extent, or a newer one's
+        // (then the section of `generation` is over, and so is this call).
+        const std::uint64_t extent = extent_.load(std::memory_order_acquire);
+        if (generation_of(extent) != generation || chunk_of(t) >= chunk_of(extent)) return;
+        if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+            continue;  // t now holds the current ticket
+        // The claim succeeded while the section was unfinished, so the caller is still inside
+        // parallel_for and its Section stays valid until this chunk is reported done.
+        const Section* s = section_.load(std::memory_order_acquire);
+        const std::size_t begin = static_cast<std::size_t>(chunk_of(t)) * s->chunk;
+        (*s->fn)(begin, std::min(s->n, begin + s->chunk), index);
+        done_.fetch_add(1, std::memory_order_acq_rel);
+        t = ticket_.load(std::memory_order_acquire);
     }
 }
 
 void ThreadPool::worker(std::size_t index) {
-    std::uint64_t seen = 0;
+    std::uint32_t seen = 0;
     for (;;) {
-        std::uint64_t g = generation_.load(std::memory_order_acquire);
-        for (int spin = 0; g == seen && spin < kSpins; ++spin) {
-            cpu_relax();
-            g = generation_.load(std::memory_order_acquire);
+        std::uint64_t t = ticket_.load(std::memory_order_acquire);
+        const auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
+        for (int polls = 0; generation_of(t) == seen; ++polls) {
+            // No pause instruction: in a virtual machine a pause loop can make the hypervisor
+            // deschedule the vCPU (pause-loop exiting), which costs milliseconds here.
+            if (polls % 256 == 255 && std::chrono::steady_clock::now() > spin_until) break;
+            t = ticket_.load(std::memory_order_acquire);
         }
-        while (g == seen) {
-            generation_.wait(seen, std::memory_order_acquire);
-            g = generation_.load(std::memory_order_acquire);
+        while (generation_of(t) == seen) {
+            sleepers_.fetch_add(1);
+            t = ticket_.load();
+            if (generation_of(t) == seen) ticket_.wait(t);
+            sleepers_.fetch_sub(1);
+            t = ticket_.load(std::memory_order_acquire);
         }
-        seen = g;
+        seen = generation_of(t);
         if (stop_.load()) return;
-        run_share(index);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
+        run_chunks(seen, index);
     }
 }
 
@@ -64,22 +86,26 @@ void ThreadPool::parallel_for(std::size_t n, std::size_t grain,
         fn(0, n, 0);
         return;
     }
-    job_ = &fn;
-    n_ = n;
-    // About 32 chunks per thread, each a multiple of the grain: taking one (an atomic add) costs
-    // nothing next to the work, and the threads finish within a small chunk of each other.
+    // About 32 chunks per thread, each a multiple of the grain: taking one costs nothing next to
+    // the work, and the threads finish within a small chunk of each other.
+    Section s;
+    s.fn = &fn;
+    s.n = n;
+    constexpr std::size_t kMaxChunks = std::numeric_limits<std::uint32_t>::max();
     const std::size_t grains = (n + grain - 1) / grain;
-    chunk_ = std::max<std::size_t>(1, grains / (32 * size())) * grain;
-    next_.store(0, std::memory_order_relaxed);
-    pending_.store(workers_.size(), std::memory_order_release);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
-    generation_.notify_all();
-    run_share(0);
-    for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
-        if (spin < kSpins)
-            cpu_relax();
-        else
-            std::this_thread::yield();
+    const std::size_t per_chunk = std::max({std::size_t{1}, grains / (32 * size()), (grains + kMaxChunks - 1) / kMaxChunks});
+    s.chunk = per_chunk * grain;
+    const auto chunks = static_cast<std::uint32_t>((n + s.chunk - 1) / s.chunk);
+    const std::uint32_t generation = generation_of(ticket_.load()) + 1;
+    done_.store(0, std::memory_order_relaxed);
+    section_.store(&s, std::memory_order_release);
+    extent_.store(static_cast<std::uint64_t>(generation) << 32 | chunks, std::memory_order_release);
+    ticket_.store(static_cast<std::uint64_t>(generation) << 32);  // seq_cst: ordered before the sleepers_ load
+    if (sleepers_.load() != 0) ticket_.notify_all();
+    run_chunks(generation, 0);
+    // Only chunks claimed by workers can still be running; a worker that has not claimed one
+    // will find none left.
+    while (done_.load(std::memory_order_acquire) != chunks) {
     }
 }
 
