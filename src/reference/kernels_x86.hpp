@@ -4,9 +4,7 @@
 // codes poorly, which left the decode pass compute-bound at under half the memory bandwidth.
 //
 // Same arithmetic as the portable loops in kernels.cpp: 32 lanes, acc[l] = fma(d, q[l] * x[l],
-// acc[l]), then the lanes summed by halving; so the results equal the x86-64-v3/v4 clones'. Four
-// rows (AVX-512) or two (AVX2) go together, sharing the loads of x and keeping independent
-// multiply-add chains in flight; a row's result does not depend on its group.
+// acc[l]), then the lanes summed by halving; so the results equal the x86-64-v3/v4 clones'.
 #pragma once
 
 #include <cstddef>
