@@ -25,8 +25,8 @@ struct Args {
     std::string budget = "1.5GiB";
     std::uint64_t layers = 8;
     std::uint64_t threads = 0;
-    int steps = 16;
-    int runs = 5;
+    int steps = 8;
+    int runs = 15;
     std::vector<std::uint64_t> batches = {1, 8};
 };
 
@@ -35,12 +35,15 @@ struct DecodeFigures {
     double bytes_per_second = 0;
     std::uint64_t bytes_per_step = 0;
     double experts_per_layer = 0;
-    double read_bytes_per_second = 0;  // median of the STREAM reads taken next to each run
+    double read_bytes_per_second = 0;  // median over runs of the mean of the reads before and after
     double fraction_of_read = 0;       // median over runs of (bytes moved per second / that run's read)
 };
 
-// `runs` timed runs of `steps` decode steps of `batch` sequences; medians.
-DecodeFigures decode_speed(const ReferenceWeights& w, ThreadPool& pool, std::uint64_t batch, const Args& a) {
+// `runs` timed runs of `steps` decode steps of `batch` sequences, each between two STREAM reads
+// of `probe`; medians. On a shared machine the bandwidth available drifts within seconds, so each
+// run is set against the mean of the reads taken just before and just after it.
+DecodeFigures decode_speed(const ReferenceWeights& w, ThreadPool& pool, ReadProbe& probe, std::uint64_t batch,
+                           const Args& a) {
     ModelOptions o;
     o.sequences = batch;
     o.context_tokens = batch * static_cast<std::uint64_t>(a.steps + 8);
@@ -48,13 +51,9 @@ DecodeFigures decode_speed(const ReferenceWeights& w, ThreadPool& pool, std::uin
     if (!m) throw std::runtime_error(m.error().to_string());
     std::vector<double> tps, bps, reads, fractions;
     std::uint64_t state = 42, bytes = 0, experts = 0, moe_layers = 0;
+    double read_before = 0;
     for (int run = 0; run < a.runs + 1; ++run) {  // run 0 warms up
-        // A STREAM read right before each run: on a shared machine the bandwidth available drifts
-        // over seconds, so each run is compared with what the memory gave just then.
-        HostMeasureOptions probe;
-        probe.buffer_bytes = 512ull << 20;
-        probe.repeats = 3;
-        const double read = measure_bandwidth(pool, probe).read_bytes_per_second;
+        if (run == 1) read_before = probe.read_bytes_per_second();
         (*m)->reset();
         StepCounters total;
         const auto t0 = std::chrono::steady_clock::now();
@@ -70,6 +69,9 @@ DecodeFigures decode_speed(const ReferenceWeights& w, ThreadPool& pool, std::uin
         }
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (run == 0) continue;
+        const double read_after = probe.read_bytes_per_second();
+        const double read = (read_before + read_after) / 2;
+        read_before = read_after;
         const std::uint64_t moved = total.weight_bytes_read + total.kv_bytes_read + total.kv_bytes_written;
         tps.push_back(static_cast<double>(batch * static_cast<std::uint64_t>(a.steps)) / secs);
         bps.push_back(static_cast<double>(moved) / secs);
@@ -137,11 +139,12 @@ int main(int argc, char** argv) {
         fmt::print("weights: {} allocated = engine {} ; engine active bytes per token {} (init {:.1f} s)\n",
                    format_bytes((*w)->allocated_bytes()), format_bytes(eb.total_bytes),
                    format_bytes(eb.active_bytes_per_token), init_s);
+        ReadProbe probe(pool, 256ull << 20);
         for (std::uint64_t batch : a.batches) {
-            const DecodeFigures f = decode_speed(**w, pool, batch, a);
+            const DecodeFigures f = decode_speed(**w, pool, probe, batch, a);
             fmt::print(
                 "batch {}: {:.2f} tok/s, {} moved per step ({:.1f} experts/layer), {:.2f} GB/s = {:.1f}% of "
-                "the STREAM read taken next to each run ({:.2f} GB/s); bandwidth-bound prediction {:.2f} tok/s\n",
+                "the STREAM reads taken around each run ({:.2f} GB/s); bandwidth-bound prediction {:.2f} tok/s\n",
                 batch, f.tokens_per_second, format_bytes(f.bytes_per_step), f.experts_per_layer,
                 f.bytes_per_second / 1e9, 100.0 * f.fraction_of_read, f.read_bytes_per_second / 1e9,
                 static_cast<double>(batch) * f.read_bytes_per_second / static_cast<double>(f.bytes_per_step));

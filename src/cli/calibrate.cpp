@@ -30,7 +30,7 @@ struct CalibrateOptions {
     std::string budget = "1GiB";
     std::size_t threads = 0;
     int steps = 16;
-    int rounds = 5;
+    int rounds = 9;
     std::string measured;
     std::string out;
     bool json = false;
@@ -126,7 +126,7 @@ void add_calibrate(CLI::App& cmd, Action& action) {
     cmd.add_option("--budget", opts->budget, "weight bytes of the scaled reference model")->capture_default_str();
     cmd.add_option("--threads", opts->threads, "threads (default: all cores)");
     cmd.add_option("--steps", opts->steps, "timed decode steps per round")->capture_default_str();
-    cmd.add_option("--rounds", opts->rounds, "rounds of a STREAM read and the timed steps (the median round counts)")
+    cmd.add_option("--rounds", opts->rounds, "rounds of timed steps between STREAM reads (the median round counts)")
         ->capture_default_str();
     cmd.add_option("--measured", opts->measured,
                    "fit the efficiency of your own engine's run from FILE ([measured] model, hardware, quant, "

@@ -124,9 +124,10 @@ Result<CalibrateResult> calibrate(const model::ModelSpec& full, ThreadPool& pool
     r.kernel_flops_per_second = measure_kernel_flops(pool, r.kernel_kind, options.repeats);
     report(progress, CalibratePhase::kernels, 1);
 
-    // Rounds of (a STREAM read, then `steps` timed decode steps from an empty cache): on a shared
-    // machine the bandwidth available drifts over seconds, so each round's decode is set against
-    // the read taken just before it, and the round with the median ratio stands for the run.
+    // Rounds of `steps` timed decode steps from an empty cache, with a STREAM read before the
+    // first and after each: on a shared machine the bandwidth available drifts within seconds, so
+    // each round's decode is set against the mean of the reads on either side of it, and the
+    // round with the median ratio stands for the run.
     std::uint64_t state = options.seed;
     const std::uint64_t vocab = scaled.vocab_size;
     std::vector<std::uint32_t> token(1);
@@ -134,9 +135,10 @@ Result<CalibrateResult> calibrate(const model::ModelSpec& full, ThreadPool& pool
     token[0] = next_token(state, vocab);
     if (auto l = model->decode(token); !l) return l.error();  // faults in the cache, warms the pool
     std::vector<CalibrateRound> rounds;
+    ReadProbe probe(pool, options.bandwidth_buffer_bytes / 2);
+    double read_before = probe.read_bytes_per_second();
     for (int round = 0; round < options.rounds; ++round) {
         CalibrateRound cr;
-        cr.read_bytes_per_second = measure_bandwidth(pool, hm).read_bytes_per_second;
         model->reset();
         StepCounters counters;
         const auto t0 = std::chrono::steady_clock::now();
@@ -147,6 +149,9 @@ Result<CalibrateResult> calibrate(const model::ModelSpec& full, ThreadPool& pool
             counters.add(c);
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double read_after = probe.read_bytes_per_second();
+        cr.read_bytes_per_second = (read_before + read_after) / 2;
+        read_before = read_after;
         cr.tokens_per_second = seconds > 0 ? options.steps / seconds : 0;  // batch 1: a token per step
         cr.bytes_per_step =
             static_cast<double>(counters.weight_bytes_read + counters.kv_bytes_read + counters.kv_bytes_written) /

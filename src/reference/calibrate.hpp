@@ -1,8 +1,8 @@
 // `moefit calibrate` without the I/O: measure the host (STREAM-style bandwidth, the matvec kernels'
 // FLOP/s, threads), build the reference MoE for a model spec scaled to a weight budget, decode a
 // few steps at batch 1 and time them, and set that beside what the throughput model predicts for
-// the same scaled model on a cpu HardwareProfile made from the measurements (rounds of a STREAM
-// read and timed steps; the round with the median ratio stands for the run), streaming at the
+// the same scaled model on a cpu HardwareProfile made from the measurements (rounds of timed
+// steps between STREAM reads; the round with the median ratio stands for the run), streaming at the
 // measured read (a measured figure, unlike the datasheet peaks the built-in rows are fractions
 // of, is what streaming reaches). The fitted bandwidth
 // efficiency is the engine's bytes per step times the measured steps per second over the
@@ -31,7 +31,7 @@ struct CalibrateOptions {
     std::uint64_t budget_bytes = 1ull << 30;              // weight bytes of the scaled model (scale_to_budget)
     std::uint64_t layers = 8;                             // layers of the scaled model (0 = the model's)
     int steps = 16;                                       // timed decode steps at batch 1 per round
-    int rounds = 5;                                       // rounds of (STREAM read, timed steps)
+    int rounds = 9;                                       // rounds of timed steps between STREAM reads
     std::uint64_t bandwidth_buffer_bytes = 512ull << 20;  // STREAM buffer; far larger than the caches
     int repeats = 3;                                      // bandwidth and kernel timing repeats (medians)
     std::uint64_t host_memory_bytes = 0;                  // RAM of the host (the caller asks the OS); >= 512 MiB
@@ -49,9 +49,9 @@ const char* phase_name(CalibratePhase phase);
 // Called with the phase and the fraction (0..1) of that phase done; may be empty.
 using CalibrateProgress = std::function<void(CalibratePhase phase, double fraction)>;
 
-// One round: a STREAM read, then `steps` timed decode steps from an empty cache.
+// One round: `steps` timed decode steps from an empty cache.
 struct CalibrateRound {
-    double read_bytes_per_second = 0;
+    double read_bytes_per_second = 0;  // mean of the STREAM reads just before and just after
     double tokens_per_second = 0;
     double bytes_per_step = 0;    // counted by the pass: weights + KV read + KV written
     double fraction_of_read = 0;  // bytes_per_step * tokens_per_second / read_bytes_per_second

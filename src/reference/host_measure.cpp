@@ -41,25 +41,35 @@ double median(std::vector<double> v) {
     return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
-BandwidthMeasure measure_bandwidth(ThreadPool& pool, const HostMeasureOptions& o) {
-    const std::size_t n = static_cast<std::size_t>(o.buffer_bytes / sizeof(float)) / 48 * 48;
-    std::unique_ptr<float[]> buf(new float[n]);
-    constexpr std::size_t kGrain = 1 << 14;  // 64 KiB of floats per scheduling unit
+constexpr std::size_t kGrain = 1 << 14;  // 64 KiB of floats per scheduling unit
+
+ReadProbe::ReadProbe(ThreadPool& pool, std::uint64_t bytes)
+    : pool_(pool),
+      floats_(std::max<std::size_t>(1, static_cast<std::size_t>(bytes / sizeof(float)) / kGrain) * kGrain),
+      buf_(new float[floats_]),
+      sink_(pool.size()) {
     // First touch from the threads that will stream each share.
-    pool.parallel_for(n, kGrain, [&](std::size_t b, std::size_t e, std::size_t) {
-        for (std::size_t i = b; i < e; ++i) buf[i] = static_cast<float>(i % 1024) * 1e-3f;
+    pool_.parallel_for(floats_, kGrain, [&](std::size_t b, std::size_t e, std::size_t) {
+        for (std::size_t i = b; i < e; ++i) buf_[i] = static_cast<float>(i % 1024) * 1e-3f;
     });
+}
+
+double ReadProbe::read_bytes_per_second() {
+    const auto t0 = Clock::now();
+    pool_.parallel_for(floats_, kGrain, [&](std::size_t b, std::size_t e, std::size_t t) {
+        sink_[t] += sum_floats(buf_.get() + b, e - b);
+    });
+    const double seconds = seconds_since(t0);
+    if (sink_[0] == 12345.0f) return 0;  // keeps the sums observable
+    return static_cast<double>(floats_ * sizeof(float)) / seconds;
+}
+
+BandwidthMeasure measure_bandwidth(ThreadPool& pool, const HostMeasureOptions& o) {
+    ReadProbe probe(pool, o.buffer_bytes / (3 * kGrain * sizeof(float)) * (3 * kGrain * sizeof(float)));
     BandwidthMeasure m;
-    std::vector<float> sink(pool.size());
-    for (int r = 0; r < o.repeats; ++r) {
-        const auto t0 = Clock::now();
-        pool.parallel_for(n, kGrain, [&](std::size_t b, std::size_t e, std::size_t t) {
-            sink[t] += sum_floats(buf.get() + b, e - b);
-        });
-        m.read_samples.push_back(static_cast<double>(n * sizeof(float)) / seconds_since(t0));
-    }
-    const std::size_t third = n / 3;
-    float* a = buf.get();
+    for (int r = 0; r < o.repeats; ++r) m.read_samples.push_back(probe.read_bytes_per_second());
+    const std::size_t third = probe.floats() / 3;
+    float* a = probe.data();
     const float* b = a + third;
     const float* c = b + third;
     for (int r = 0; r < o.repeats; ++r) {
@@ -69,7 +79,6 @@ BandwidthMeasure measure_bandwidth(ThreadPool& pool, const HostMeasureOptions& o
         });
         m.triad_samples.push_back(static_cast<double>(3 * third * sizeof(float)) / seconds_since(t0));
     }
-    if (sink[0] == 12345.0f) m.read_samples.push_back(0);  // keeps the sums observable
     m.read_bytes_per_second = median(m.read_samples);
     m.triad_bytes_per_second = median(m.triad_samples);
     return m;

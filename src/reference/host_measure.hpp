@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "reference/quant.hpp"
@@ -22,6 +23,27 @@ struct BandwidthMeasure {
     double triad_bytes_per_second = 0;  // median; counts 3 arrays (2 read + 1 written), as STREAM does
     std::vector<double> read_samples;   // bytes per second of each sweep
     std::vector<double> triad_samples;
+};
+
+// A buffer far larger than the caches, touched once (page faults are not timed), that is read
+// again and again: on a shared machine the bandwidth available drifts within seconds, so what the
+// reference pass moves is best set against reads taken right before and after it.
+class ReadProbe {
+public:
+    // `bytes` rounded down to whole 64 KiB grains; at least one grain.
+    ReadProbe(ThreadPool& pool, std::uint64_t bytes);
+
+    // One read sweep over the buffer with every thread of the pool: bytes per second.
+    double read_bytes_per_second();
+
+    float* data() { return buf_.get(); }
+    std::size_t floats() const { return floats_; }
+
+private:
+    ThreadPool& pool_;
+    std::size_t floats_;
+    std::unique_ptr<float[]> buf_;
+    std::vector<float> sink_;  // per-thread sums, kept so the reads are not optimized away
 };
 
 // Bandwidth over `options.buffer_bytes` with every thread of `pool`. Buffers are touched once
