@@ -40,7 +40,7 @@ std::string render_calibrate_text(const reference::CalibrateResult& r) {
                        s.name, s.num_layers, s.hidden_size, s.moe.num_experts, s.moe.experts_per_token, r.scheme,
                        format_bytes(r.weight_bytes));
     const double predicted = r.predicted.total.value;
-    out += fmt::format("decode at batch 1 ({} rounds of a STREAM read and {} steps, depth ~{}; the median round):\n",
+    out += fmt::format("decode at batch 1 ({} rounds of {} steps between STREAM reads, depth ~{}; the median round):\n",
                        r.rounds.size(), r.steps, r.context_tokens);
     out += fmt::format(
         "  measured   {} tok/s, {} moved per step, {:.2f} GB/s\n", format_speed(r.measured_tokens_per_second),
