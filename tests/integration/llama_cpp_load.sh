@@ -26,6 +26,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 skip() { echo "skipped: $*"; exit 77; }
 
 command -v node >/dev/null || skip "node is not installed"
+# On CPUs with AMX, llama.cpp's CPU backend moves Q8_0/Q4_0 weights into its own AMX buffer
+# (another layout and size, so its model buffer is no longer the file's tensor bytes), and
+# node-llama-cpp 3.22.1 offers no way to turn that off; its DeepSeek-V3 and Kimi-K2 graphs then
+# abort in ggml-backend.cpp (GGML_ASSERT(*cur_backend_id != -1)). Seen on a Xeon with amx_tile.
+grep -qw amx_tile /proc/cpuinfo 2>/dev/null &&
+    skip "this CPU has AMX: llama.cpp repacks weights into its AMX buffer, so its sizes are not comparable"
 command -v npm >/dev/null || skip "npm is not installed"
 if [ ! -d "$cache/node_modules/node-llama-cpp" ] || [ ! -d "$cache/node_modules/@node-llama-cpp/linux-x64" ]; then
     timeout 20 npm view node-llama-cpp version >/dev/null 2>&1 || skip "the npm registry is not reachable"
