@@ -123,9 +123,12 @@ int main(int argc, char** argv) {
         fmt::print("host: {} threads; STREAM read {:.2f} GB/s, triad {:.2f} GB/s (medians of {})\n", pool.size(),
                    bw.read_bytes_per_second / 1e9, bw.triad_bytes_per_second / 1e9, bw.read_samples.size());
         fmt::print(
-            "kernels (cache-resident, batch 1): f32 {:.1f}, bf16 {:.1f}, q8_0 {:.1f}, q4_0 {:.1f} GFLOP/s\n",
+            "kernels (cache-resident, batch 1): f32 {:.1f}, bf16 {:.1f}, q8_0 {:.1f}, q4_0 {:.1f} GFLOP/s; with "
+            "float activations q8_0 {:.1f}, q4_0 {:.1f}\n",
             measure_kernel_flops(pool, WeightKind::f32) / 1e9, measure_kernel_flops(pool, WeightKind::bf16) / 1e9,
-            measure_kernel_flops(pool, WeightKind::q8_0) / 1e9, measure_kernel_flops(pool, WeightKind::q4_0) / 1e9);
+            measure_kernel_flops(pool, WeightKind::q8_0) / 1e9, measure_kernel_flops(pool, WeightKind::q4_0) / 1e9,
+            measure_kernel_flops(pool, WeightKind::q8_0, false) / 1e9,
+            measure_kernel_flops(pool, WeightKind::q4_0, false) / 1e9);
         std::fflush(stdout);
 
         const auto t0 = std::chrono::steady_clock::now();

@@ -121,7 +121,7 @@ Result<CalibrateResult> calibrate(const model::ModelSpec& full, ThreadPool& pool
 
     report(progress, CalibratePhase::kernels, 0);
     r.kernel_kind = main_kind(*weights);
-    r.kernel_flops_per_second = measure_kernel_flops(pool, r.kernel_kind, options.repeats);
+    r.kernel_flops_per_second = measure_kernel_flops(pool, r.kernel_kind, true, options.repeats);
     report(progress, CalibratePhase::kernels, 1);
 
     // Rounds of `steps` timed decode steps from an empty cache, with a STREAM read before the

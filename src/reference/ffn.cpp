@@ -135,11 +135,17 @@ void Forward<T>::moe(std::uint64_t l, std::size_t n, const std::vector<T>& h, st
     std::vector<Job> jobs;
     for (std::size_t t = 0; t < touched.size(); ++t) {
         const auto& list = by_expert[touched[t]];
-        for (std::size_t i = 0; i < list.size(); ++i) {
-            const T scale = scale_input ? list[i].second : T(1);
-            for (std::size_t c = 0; c < hsz; ++c) xin[(offset[t] + i) * hsz + c] = h[list[i].first * hsz + c] * scale;
+        // An expert with one row reads it in place, so experts that share it (every one at
+        // batch 1) share one quantized copy (run()); more rows are gathered to be contiguous.
+        const T* x = h.data() + list[0].first * hsz;
+        if (list.size() > 1 || scale_input) {
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                const T scale = scale_input ? list[i].second : T(1);
+                for (std::size_t c = 0; c < hsz; ++c)
+                    xin[(offset[t] + i) * hsz + c] = h[list[i].first * hsz + c] * scale;
+            }
+            x = xin.data() + offset[t] * hsz;
         }
-        const T* x = xin.data() + offset[t] * hsz;
         jobs.push_back({lw.gate_exps->matrix(touched[t]), x, hsz, list.size(), g.data() + offset[t] * w, w});
         jobs.push_back({lw.up_exps->matrix(touched[t]), x, hsz, list.size(), u.data() + offset[t] * w, w});
     }

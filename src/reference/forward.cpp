@@ -150,6 +150,24 @@ void Forward<T>::run(std::span<const Job> jobs) {
         }
     }
     if constexpr (std::is_same_v<T, float>) {
+        // Q8_0 / Q4_0 products take their vectors quantized once per step on the caller (jobs
+        // that share an input, such as gate and up, share its quantized copy).
+        std::vector<const QuantizedVectors*> q(jobs.size(), nullptr);
+        if (o_.q8_activations) {
+            if (qx_.size() < jobs.size()) qx_.resize(jobs.size());
+            std::size_t used = 0;
+            for (std::size_t i = 0; i < jobs.size(); ++i) {
+                const Job& a = jobs[i];
+                if (a.m.kind != WeightKind::q8_0 && a.m.kind != WeightKind::q4_0) continue;
+                for (std::size_t p = 0; p < i && q[i] == nullptr; ++p)
+                    if (q[p] != nullptr && jobs[p].x == a.x && jobs[p].xs == a.xs && jobs[p].batch == a.batch &&
+                        jobs[p].m.cols == a.m.cols)
+                        q[i] = q[p];
+                if (q[i] != nullptr) continue;
+                quantize_activations(a.x, a.xs, a.batch, a.m.cols, qx_[used]);
+                q[i] = &qx_[used++];
+            }
+        }
         std::vector<std::size_t> start(jobs.size() + 1, 0);
         for (std::size_t i = 0; i < jobs.size(); ++i) start[i + 1] = start[i] + jobs[i].m.rows;
         pool_.parallel_for(start.back(), 16, [&](std::size_t b, std::size_t e, std::size_t thread) {
@@ -157,7 +175,10 @@ void Forward<T>::run(std::span<const Job> jobs) {
             for (; j < jobs.size() && start[j] < e; ++j) {
                 const Job& job = jobs[j];
                 const std::size_t r0 = std::max(b, start[j]) - start[j], r1 = std::min(e, start[j + 1]) - start[j];
-                matmul_rows(job.m, job.x, job.xs, job.batch, job.y, job.ys, r0, r1, scratch_[thread].data());
+                if (q[j] != nullptr)
+                    matmul_rows_q8x(job.m, *q[j], job.y, job.ys, r0, r1);
+                else
+                    matmul_rows(job.m, job.x, job.xs, job.batch, job.y, job.ys, r0, r1, scratch_[thread].data());
             }
         });
     } else {

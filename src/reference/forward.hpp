@@ -93,6 +93,7 @@ private:
     std::vector<std::uint64_t> per_seq_cells_;       // per layer: cells of one sequence's region (attention)
     std::vector<std::uint64_t> pos_;
     std::vector<std::vector<float>> scratch_;  // per thread: one dequantized row
+    std::vector<QuantizedVectors> qx_;         // the quantized inputs of run()'s jobs, reused
     StepCounters* c_ = nullptr;
     std::uint64_t moe_index_ = 0;  // MoE layers seen in this step
 };

@@ -84,7 +84,7 @@ BandwidthMeasure measure_bandwidth(ThreadPool& pool, const HostMeasureOptions& o
     return m;
 }
 
-double measure_kernel_flops(ThreadPool& pool, WeightKind kind, int repeats) {
+double measure_kernel_flops(ThreadPool& pool, WeightKind kind, bool q8_activations, int repeats) {
     const std::size_t cols = 1024, rows = 192, iters = 64;
     const std::size_t rb = row_bytes(kind, cols);
     std::vector<std::uint8_t> data(rb * rows);
@@ -96,13 +96,20 @@ double measure_kernel_flops(ThreadPool& pool, WeightKind kind, int repeats) {
     for (std::size_t i = 0; i < cols; ++i) x[i] = uniform_pm1(1u << 30 | i);
     const MatrixView m{kind, data.data(), cols, rows, rb};
     std::vector<std::vector<float>> scratch(pool.size(), std::vector<float>(cols));
+    QuantizedVectors q;
+    quantize_activations(x.data(), cols, 1, cols, q);
+    const bool blocks = q8_activations && (kind == WeightKind::q8_0 || kind == WeightKind::q4_0);
     std::vector<double> samples;
     for (int r = 0; r < repeats; ++r) {
         const auto t0 = Clock::now();
         // Each thread multiplies its share of rows `iters` times: the matrix stays in its cache.
         pool.parallel_for(rows, 16, [&](std::size_t b, std::size_t e, std::size_t t) {
-            for (std::size_t it = 0; it < iters; ++it)
-                matmul_rows(m, x.data(), cols, 1, y.data(), 1, b, e, scratch[t].data());
+            for (std::size_t it = 0; it < iters; ++it) {
+                if (blocks)
+                    matmul_rows_q8x(m, q, y.data(), 1, b, e);
+                else
+                    matmul_rows(m, x.data(), cols, 1, y.data(), 1, b, e, scratch[t].data());
+            }
         });
         samples.push_back(2.0 * static_cast<double>(rows * cols * iters) / seconds_since(t0));
     }

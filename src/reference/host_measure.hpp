@@ -50,9 +50,10 @@ private:
 // before timing so page faults are not measured.
 BandwidthMeasure measure_bandwidth(ThreadPool& pool, const HostMeasureOptions& options);
 
-// FLOP/s (2 per weight element) of matmul_rows on a `kind` matrix small enough for the L2 cache,
-// batch 1, with every thread of `pool`; median of `repeats` timings.
-double measure_kernel_flops(ThreadPool& pool, WeightKind kind, int repeats = 5);
+// FLOP/s (2 per weight element) of the batch-1 product the pass uses on a `kind` matrix small
+// enough for the L2 cache, with every thread of `pool`; median of `repeats` timings. For Q8_0 and
+// Q4_0, `q8_activations` picks matmul_rows_q8x (ModelOptions::q8_activations) over matmul_rows.
+double measure_kernel_flops(ThreadPool& pool, WeightKind kind, bool q8_activations = true, int repeats = 5);
 
 // The median of `v` (0 for an empty vector).
 double median(std::vector<double> v);

@@ -21,4 +21,13 @@ enum class X86Kernels { best, avx2, avx512 };
 bool rows_block_x86(const MatrixView& w, const float* x, float* y, std::size_t r0, std::size_t r1,
                     X86Kernels which = X86Kernels::best);
 
+// matmul_rows_q8x (kernels.hpp) for Q8_0 or Q4_0 weights: AVX-512 VNNI (its 256-bit vpdpbusd)
+// or AVX2 (vpmaddubsw + vpmaddwd), which give the same int32 sums; returns false (and writes
+// nothing) when the CPU has neither or w is another format. `which` = avx512 forces VNNI.
+bool rows_q8x_x86(const MatrixView& w, const QuantizedVectors& x, float* y, std::size_t y_stride, std::size_t r0,
+                  std::size_t r1, X86Kernels which = X86Kernels::best);
+
+// quantize_block (kernels.hpp) with AVX2, the same codes and scale; false without AVX2.
+bool quantize_block_x86(const float* x, std::int8_t* q, float& d);
+
 }  // namespace moefit::reference::detail

@@ -32,6 +32,10 @@ struct ModelOptions {
     std::uint64_t sequences = 1;          // -np: sequences decoded together
     std::uint64_t ubatch_tokens = 512;    // -ub: sizes the sliding/chunked rings, as llama.cpp
     bool plain = false;                   // the slow path: double precision, one thread, plain loops
+    // The fast path's Q8_0 / Q4_0 products take their vectors quantized to 8-bit blocks, as
+    // llama.cpp's CPU backend does (kernels.hpp: QuantizedVectors); false keeps them in float,
+    // which the tests compare with the plain path to float rounding.
+    bool q8_activations = true;
 };
 
 // What one step did, counted by the pass as it ran.

@@ -28,7 +28,7 @@ model::ModelSpec tiny(const char* id, std::uint64_t layers = 3, double factor = 
 
 // Prefill 6 tokens into sequence 0 and 3 into sequence 1, then 4 decode steps of both; all logits.
 std::vector<float> run(const model::ModelSpec& spec, const std::string& scheme, bool plain, std::uint64_t seed,
-                       ThreadPool& pool) {
+                       ThreadPool& pool, bool q8_activations = true) {
     auto w = ReferenceWeights::create(spec, scheme, seed, pool);
     REQUIRE_MESSAGE(w.ok(), w.error().to_string());
     ModelOptions o;
@@ -36,6 +36,7 @@ std::vector<float> run(const model::ModelSpec& spec, const std::string& scheme, 
     o.sequences = 2;
     o.ubatch_tokens = 4;
     o.plain = plain;
+    o.q8_activations = q8_activations;
     auto m = ReferenceModel::create(**w, o, pool);
     REQUIRE_MESSAGE(m.ok(), m.error().to_string());
     std::vector<float> all;
@@ -111,7 +112,7 @@ double expected_distinct(const model::ModelSpec& spec, std::uint64_t batch) {
 }  // namespace
 
 TEST_SUITE("reference::numerics") {
-    TEST_CASE("the fast path agrees with the plain double-precision path within 1e-5 of the largest logit") {
+    TEST_CASE("the fast path with float activations agrees with the plain path within 1e-5 of the largest logit") {
         // Covers GQA with sinks, biases and sliding windows (gpt-oss), MLA with q_lora and
         // group-limited sigmoid routing (DeepSeek-V3), Gated DeltaNet with output gate and gated
         // shared expert (Qwen3-Next), chunked attention with input-scaled routing (Llama 4), in f32 and Q8_0.
@@ -121,7 +122,7 @@ TEST_SUITE("reference::numerics") {
             const model::ModelSpec spec = tiny(id, 2, 128);
             for (const char* scheme : {"fp32", "default=q8_0"}) {
                 CAPTURE(scheme);
-                const auto fast = run(spec, scheme, false, 1, pool);
+                const auto fast = run(spec, scheme, false, 1, pool, false);
                 const auto plain = run(spec, scheme, true, 1, pool);
                 CHECK(relative_error(fast, plain) < 1e-5);
             }
@@ -151,6 +152,21 @@ TEST_SUITE("reference::numerics") {
         CHECK(relative_error(run(spec, "bf16", false, 1, pool), f32) < 0.03);
         CHECK(relative_error(run(spec, "default=q8_0", false, 1, pool), f32) < 0.05);
         CHECK(relative_error(run(spec, "default=q4_0", false, 1, pool), f32) < 0.5);
+    }
+
+    TEST_CASE("8-bit activations stay within their expected error of float activations on a dense model") {
+        // The same Q8_0 / Q4_0 weights with the vectors quantized to 8-bit blocks (step max/127
+        // per 32), as llama.cpp does, or kept in float. Measured: 0.015 (Q8_0), 0.016 (Q4_0) of the largest logit.
+        ThreadPool pool(2);
+        const model::ModelSpec spec = tiny("llama-3.1-70b");
+        for (const char* scheme : {"default=q8_0", "default=q4_0"}) {
+            CAPTURE(scheme);
+            const auto exact = run(spec, scheme, false, 1, pool, false);
+            const double err = relative_error(run(spec, scheme, false, 1, pool), exact);
+            MESSAGE(scheme, " relative error ", err);
+            CHECK(err > 0);  // the quantized path really ran
+            CHECK(err < 0.05);
+        }
     }
 
     TEST_CASE("distinct experts per step follow E(1 - (1 - k/E)^B) for softmax routers") {
