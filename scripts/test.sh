@@ -15,7 +15,10 @@ if [ -z "$sanitize" ]; then
 fi
 if [ "$sanitize" = 1 ]; then
   echo "== sanitizer build (ASan + UBSan) =="
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOEFIT_WERROR=ON -DMOEFIT_SANITIZE=ON >/dev/null
+  # -O1 with line tables only (-g1): what AddressSanitizer's documentation suggests for speed,
+  # and about half the compile time of -O2 -g; reports still name file and line.
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+    -DMOEFIT_WERROR=ON -DMOEFIT_SANITIZE=ON >/dev/null
   # Only what the tests run: the benchmarks print figures and are not run here.
   cmake --build build-asan -j"$jobs" --target moefit moefit_tests moefit_throughput_check
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

@@ -36,12 +36,6 @@ struct CalibrateOptions {
     bool json = false;
 };
 
-Location flag(const char* name) {
-    Location loc;
-    loc.file = name;
-    return loc;
-}
-
 // The host's RAM as the OS reports it (0 when it cannot say).
 std::uint64_t host_memory_bytes() {
     const long pages = sysconf(_SC_PHYS_PAGES);
@@ -96,10 +90,11 @@ ExitCode run_calibrate(const CalibrateOptions& o) {
     auto budget = parse_size(o.budget);
     if (!budget) return report_error(budget.error().in_file("--budget"));
     if (o.steps < 1 || o.steps > 10'000)
-        return report_error(make_error("expected 1 to 10000 steps, found " + std::to_string(o.steps), flag("--steps")));
+        return report_error(
+            make_error("expected 1 to 10000 steps, found " + std::to_string(o.steps), at_flag("--steps")));
     if (o.rounds < 1 || o.rounds > 100)
         return report_error(
-            make_error("expected 1 to 100 rounds, found " + std::to_string(o.rounds), flag("--rounds")));
+            make_error("expected 1 to 100 rounds, found " + std::to_string(o.rounds), at_flag("--rounds")));
     auto model = spec::load_model(o.model);
     if (!model) return report_error(model.error());
     reference::CalibrateOptions co;

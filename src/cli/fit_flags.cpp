@@ -14,15 +14,9 @@
 namespace moefit::cli {
 namespace {
 
-Location flag(const char* name) {
-    Location loc;
-    loc.file = name;
-    return loc;
-}
-
 // Re-labels a value parser's error with the flag it came from.
-Error at_flag(Error e, const char* name) {
-    e.where = flag(name);
+Error relabel(Error e, const char* name) {
+    e.where = at_flag(name);
     return e;
 }
 
@@ -30,7 +24,7 @@ Error at_flag(Error e, const char* name) {
 template <typename Parse>
 auto parse_flag(const std::string& text, const char* name, Parse parse) -> decltype(parse(text)) {
     auto v = parse(text);
-    if (!v) return at_flag(v.error(), name);
+    if (!v) return relabel(v.error(), name);
     return v;
 }
 
@@ -38,7 +32,7 @@ Result<std::uint64_t> positive_count(const std::string& text, const char* name, 
                                      const CountNoun& noun = kTokenCount) {
     MOEFIT_TRY(n, parse_flag(text, name, [&](const std::string& t) { return parse_count(t, noun); }));
     if (n == 0 || n > max)
-        return make_error(fmt::format("expected 1 to {}, found {}", format_grouped(max), text), flag(name));
+        return make_error(fmt::format("expected 1 to {}, found {}", format_grouped(max), text), at_flag(name));
     return n;
 }
 
@@ -49,7 +43,7 @@ Result<std::optional<double>> fraction(const std::string& text, const char* name
     const char* end = text.data() + text.size();
     const auto [stop, ec] = std::from_chars(text.data(), end, v);
     if (ec != std::errc() || stop != end || !(v > 0.0 && v <= 1.0))
-        return make_error(fmt::format("expected a fraction in (0, 1], found {}", text), flag(name));
+        return make_error(fmt::format("expected a fraction in (0, 1], found {}", text), at_flag(name));
     return std::optional<double>(v);
 }
 
@@ -106,7 +100,7 @@ void add_fit_flags(CLI::App& cmd, FitFlags& f, bool with_quant, bool with_placem
 Result<FitInputs> load_fit_inputs(const FitFlags& f) {
     FitInputs in;
     if (f.hw.empty() == f.memory.empty())
-        return make_error("expected exactly one of --hw PROFILE or --memory SIZE", flag("--hw"));
+        return make_error("expected exactly one of --hw PROFILE or --memory SIZE", at_flag("--hw"));
     MOEFIT_TRY(spec, spec::load_model(f.model));
     in.spec = std::move(spec);
     MOEFIT_TRY(inventory, load_inventory(in.spec, f.model));
@@ -162,7 +156,7 @@ Result<FitInputs> load_fit_inputs(const FitFlags& f) {
     if (!f.host_memory.empty()) {
         MOEFIT_TRY(size, parse_flag(f.host_memory, "--host-memory", parse_size));
         if (size.bytes == 0)
-            return make_error("expected a size above 0, found " + f.host_memory, flag("--host-memory"));
+            return make_error("expected a size above 0, found " + f.host_memory, at_flag("--host-memory"));
         p.host_memory_bytes = size.bytes;
     }
     return in;

@@ -33,12 +33,6 @@ struct SpeedOptions {
     OutputOptions output;
 };
 
-Location flag(const char* name) {
-    Location loc;
-    loc.file = name;
-    return loc;
-}
-
 // "1,8,64" / "0,32K" as counts up to `max`; `name` names the option in errors.
 Result<std::vector<std::uint64_t>> parse_list(const std::string& text, const char* name, bool allow_zero,
                                               std::uint64_t max) {
@@ -51,10 +45,11 @@ Result<std::vector<std::uint64_t>> parse_list(const std::string& text, const cha
             out.push_back(0);
         } else {
             auto v = parse_token_count(item);
-            if (!v) return make_error("expected a list of counts such as 1,8,64, found \"" + text + "\"", flag(name));
-            if (*v == 0 && !allow_zero) return make_error("expected counts of at least 1, found 0", flag(name));
+            if (!v)
+                return make_error("expected a list of counts such as 1,8,64, found \"" + text + "\"", at_flag(name));
+            if (*v == 0 && !allow_zero) return make_error("expected counts of at least 1, found 0", at_flag(name));
             if (*v > max)
-                return make_error("expected counts up to " + format_grouped(max) + ", found " + item, flag(name));
+                return make_error("expected counts up to " + format_grouped(max) + ", found " + item, at_flag(name));
             out.push_back(*v);
         }
         if (comma == std::string::npos) break;
@@ -72,7 +67,7 @@ Result<std::string> speed_runtime(const std::string& text) {
     const std::string canonical = engine::canonical_runtime(text);
     if (canonical == "mlx" || canonical == "ktransformers") return canonical;
     Error e = make_error("unknown runtime \"" + text + "\": expected llama.cpp, vllm, sglang, mlx or ktransformers",
-                         flag("--runtime"), ErrorKind::not_found);
+                         at_flag("--runtime"), ErrorKind::not_found);
     e.hint = did_you_mean(text, engine::runtime_names());
     return e;
 }

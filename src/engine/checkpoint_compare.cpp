@@ -1,24 +1,21 @@
 #include "engine/checkpoint_compare.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
 #include <unordered_map>
 
-#include <fmt/format.h>
-
 #include "engine/gguf_summary.hpp"
 #include "util/checked.hpp"
+#include "util/strings.hpp"
 #include "util/units.hpp"
 
 namespace moefit::engine {
 namespace {
 
 constexpr std::string_view kUnknownClass = "not in our description";
-
-bool ends_with(std::string_view s, std::string_view x) {
-    return s.size() >= x.size() && s.substr(s.size() - x.size()) == x;
-}
 
 std::string join(const std::vector<std::string>& names) {
     std::string out;
@@ -68,9 +65,15 @@ std::vector<FoundTensor> found_in_safetensors(const spec::SafetensorsModel& mode
                 f.part = model::HfPart::packed4;
         }
         switch (f.part) {
-            case model::HfPart::values: f.elements = t.elements; break;
-            case model::HfPart::packed4: f.elements = checked_mul(t.bytes, 2); break;
-            case model::HfPart::aux: f.elements = 0; break;
+            case model::HfPart::values:
+                f.elements = t.elements;
+                break;
+            case model::HfPart::packed4:
+                f.elements = checked_mul(t.bytes, 2);
+                break;
+            case model::HfPart::aux:
+                f.elements = 0;
+                break;
         }
         out.push_back(std::move(f));
     }
@@ -139,8 +142,8 @@ CheckpointComparison compare_checkpoint(const model::Inventory& inventory, const
     for (const FoundTensor& f : found) {
         c.found_bytes = checked_add(c.found_bytes, f.bytes);
         const std::uint64_t stored = f.part == model::HfPart::packed4 ? f.elements / 2 : f.elements;
-        auto it = f.targets.empty() ? groups.end() : groups.find(f.targets.size() > 1 ? join(f.targets)
-                                                                                      : key_of(f.targets[0]));
+        auto it = f.targets.empty() ? groups.end()
+                                    : groups.find(f.targets.size() > 1 ? join(f.targets) : key_of(f.targets[0]));
         if (it == groups.end()) {
             unknown.found_bytes = checked_add(unknown.found_bytes, f.bytes);
             unknown.found_elements = checked_add(unknown.found_elements, f.elements);
@@ -170,10 +173,10 @@ CheckpointComparison compare_checkpoint(const model::Inventory& inventory, const
         c.expected_elements = checked_add(c.expected_elements, g.expected_elements);
         c.expected_bytes = checked_add(c.expected_bytes, g.expected_bytes);
         TensorMismatch m{MismatchKind::missing, key, g.expected_elements, g.found_elements, g.expected_bytes,
-                         g.found_bytes, {}};
+                         g.found_bytes,         {}};
         if (!g.found) {
-            m.message = fmt::format("missing from the checkpoint (expected {} weights)",
-                                    format_grouped(g.expected_elements));
+            m.message =
+                fmt::format("missing from the checkpoint (expected {} weights)", format_grouped(g.expected_elements));
         } else if (g.found_elements != g.expected_elements) {
             m.kind = MismatchKind::elements;
             m.message = fmt::format("expected {} weights, found {}", format_grouped(g.expected_elements),

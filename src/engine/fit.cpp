@@ -7,6 +7,7 @@
 #include "engine/fit_breakdown.hpp"
 #include "model/accounting.hpp"
 #include "util/checked.hpp"
+#include "util/strings.hpp"
 #include "util/units.hpp"
 
 namespace moefit::engine {
@@ -18,10 +19,6 @@ constexpr std::uint64_t kMaxContextTokens = 10'000'000;
 constexpr std::uint64_t kMaxSequences = 10'000;
 // Data-centre GPUs from this size up are usually served with vLLM.
 constexpr std::uint64_t kVllmMinDeviceBytes = 40'000'000'000ULL;
-
-std::string gib(std::uint64_t bytes) {
-    return format_bytes(bytes, UnitFamily::binary);
-}
 
 Runtime default_runtime(const spec::HardwareProfile& hw) {
     if (hw.kind == spec::HardwareKind::node) return Runtime::vllm;

@@ -5,16 +5,11 @@
 #include <algorithm>
 
 #include "util/checked.hpp"
+#include "util/strings.hpp"
 #include "util/units.hpp"
 
 namespace moefit::engine {
-namespace {
-
-std::string gib(std::uint64_t bytes) {
-    return format_bytes(bytes, UnitFamily::binary);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void add_weight_lines(const model::Inventory& inv, const WeightBytes& w, const PlacementResult& p,
                       std::vector<MemoryLine>& out) {

@@ -9,14 +9,11 @@
 #include "engine/throughput_kv.hpp"
 #include "spec/hardware_catalog.hpp"
 #include "util/checked.hpp"
+#include "util/strings.hpp"
 #include "util/units.hpp"
 
 namespace moefit::engine {
 namespace {
-
-std::string gib(std::uint64_t bytes) {
-    return format_bytes(bytes, UnitFamily::binary);
-}
 
 std::string short_by(std::int64_t headroom) {
     return gib(static_cast<std::uint64_t>(headroom < 0 ? -headroom : headroom));

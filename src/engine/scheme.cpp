@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "util/spelling.hpp"
+#include "util/strings.hpp"
 
 namespace moefit::engine {
 namespace {
@@ -21,26 +22,9 @@ struct CheckpointRow {
     std::array<std::string_view, 2> aliases;
 };
 constexpr CheckpointRow k_checkpoints[] = {
-    {"bf16", {"bfloat16", ""}},
-    {"fp16", {"f16", "float16"}},
-    {"fp32", {"f32", "float32"}},
-    {"fp8_block128", {"fp8_block", ""}},
-    {"mxfp4_experts", {"", ""}},
-    {"int4_g32_experts", {"", ""}},
+    {"bf16", {"bfloat16", ""}},          {"fp16", {"f16", "float16"}}, {"fp32", {"f32", "float32"}},
+    {"fp8_block128", {"fp8_block", ""}}, {"mxfp4_experts", {"", ""}},  {"int4_g32_experts", {"", ""}},
 };
-
-char fold(char c) {
-    if (c == '-') return '_';
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool same_name(std::string_view a, std::string_view b) {
-    if (a.empty() || a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (fold(a[i]) != fold(b[i])) return false;
-    }
-    return true;
-}
 
 std::string_view find_checkpoint(std::string_view name) {
     for (const CheckpointRow& r : k_checkpoints) {
@@ -55,8 +39,6 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-bool contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
-
 Error unknown_scheme(std::string_view name) {
     Error e = make_error(fmt::format("unknown quantization scheme \"{}\"", name), {}, ErrorKind::not_found);
     e.hint = did_you_mean(name, scheme_names());
@@ -70,10 +52,11 @@ Status set_base(Scheme& s, std::string_view name, const model::ModelSpec& spec) 
     if (same_name(name, "native")) {
         const std::string_view native = find_checkpoint(spec.native_format);
         if (native.empty()) {
-            return make_error(fmt::format("model \"{}\" has native_format \"{}\", which is not a checkpoint layout; "
-                                          "expected one of bf16, fp16, fp32, fp8_block128, mxfp4_experts, "
-                                          "int4_g32_experts",
-                                          spec.id, spec.native_format));
+            return make_error(
+                fmt::format("model \"{}\" has native_format \"{}\", which is not a checkpoint layout; "
+                            "expected one of bf16, fp16, fp32, fp8_block128, mxfp4_experts, "
+                            "int4_g32_experts",
+                            spec.id, spec.native_format));
         }
         s.base = SchemeBase::checkpoint;
         s.base_name = native;
@@ -100,9 +83,10 @@ Status set_mix_item(Scheme& s, std::string_view item, std::string_view key, std:
         if (same_name(key, k_mix_keys[static_cast<std::size_t>(i)])) k = i;
     }
     if (k < 0) {
-        Error e = make_error(fmt::format("unknown mix key \"{}\" in \"{}\"; expected one of: default, experts, "
-                                         "shared, attention, embeddings, output, dense, router, norms",
-                                         key, item));
+        Error e =
+            make_error(fmt::format("unknown mix key \"{}\" in \"{}\"; expected one of: default, experts, "
+                                   "shared, attention, embeddings, output, dense, router, norms",
+                                   key, item));
         e.hint = did_you_mean(key, keys);
         return e;
     }
@@ -114,8 +98,8 @@ Status set_mix_item(Scheme& s, std::string_view item, std::string_view key, std:
     }
     const Format* f = find_format(value);
     if (f == nullptr) {
-        Error e = make_error(fmt::format("unknown weight format \"{}\" in \"{}\"", value, item), {},
-                             ErrorKind::not_found);
+        Error e =
+            make_error(fmt::format("unknown weight format \"{}\" in \"{}\"", value, item), {}, ErrorKind::not_found);
         e.hint = did_you_mean(value, format_names());
         e.hint += std::string(e.hint.empty() ? "" : " ") + "(`moefit list quants` shows the formats)";
         return e;
@@ -132,39 +116,57 @@ TensorClass main_class(const Tensor& t) {
     if (t.cls != TensorClass::mtp) return t.cls;
     const std::string_view n = t.name;
     switch (t.role) {
-    case Role::token_embd: return TensorClass::embedding;
-    case Role::output: return TensorClass::output_head;
-    case Role::norm: return TensorClass::norm;
-    case Role::router:
-    case Role::router_bias: return TensorClass::router;
-    case Role::ffn_gate_exps:
-    case Role::ffn_up_exps:
-    case Role::ffn_down_exps: return TensorClass::routed_expert;
-    case Role::shared_gate: return TensorClass::shared_expert;
-    case Role::ffn_gate:
-    case Role::ffn_up:
-    case Role::ffn_down: return contains(n, "shexp") ? TensorClass::shared_expert : TensorClass::dense_ffn;
-    case Role::bias:
-        if (contains(n, "_exps")) return TensorClass::routed_expert;
-        if (contains(n, "shexp")) return TensorClass::shared_expert;
-        return contains(n, "ffn_") ? TensorClass::dense_ffn : TensorClass::attention;
-    case Role::mtp_proj: return TensorClass::mtp;
-    default: return TensorClass::attention;  // attn_*, ssm_*
+        case Role::token_embd:
+            return TensorClass::embedding;
+        case Role::output:
+            return TensorClass::output_head;
+        case Role::norm:
+            return TensorClass::norm;
+        case Role::router:
+        case Role::router_bias:
+            return TensorClass::router;
+        case Role::ffn_gate_exps:
+        case Role::ffn_up_exps:
+        case Role::ffn_down_exps:
+            return TensorClass::routed_expert;
+        case Role::shared_gate:
+            return TensorClass::shared_expert;
+        case Role::ffn_gate:
+        case Role::ffn_up:
+        case Role::ffn_down:
+            return contains(n, "shexp") ? TensorClass::shared_expert : TensorClass::dense_ffn;
+        case Role::bias:
+            if (contains(n, "_exps")) return TensorClass::routed_expert;
+            if (contains(n, "shexp")) return TensorClass::shared_expert;
+            return contains(n, "ffn_") ? TensorClass::dense_ffn : TensorClass::attention;
+        case Role::mtp_proj:
+            return TensorClass::mtp;
+        default:
+            return TensorClass::attention;  // attn_*, ssm_*
     }
 }
 
 // The mix key covering a tensor; the MTP projection only has `default`.
 MixKey group_of(const Tensor& t) {
     switch (main_class(t)) {
-    case TensorClass::embedding: return MixKey::embeddings;
-    case TensorClass::attention: return MixKey::attention;
-    case TensorClass::router: return MixKey::router;
-    case TensorClass::routed_expert: return MixKey::experts;
-    case TensorClass::shared_expert: return MixKey::shared;
-    case TensorClass::dense_ffn: return MixKey::dense;
-    case TensorClass::norm: return MixKey::norms;
-    case TensorClass::output_head: return MixKey::output;
-    case TensorClass::mtp: return MixKey::default_format;
+        case TensorClass::embedding:
+            return MixKey::embeddings;
+        case TensorClass::attention:
+            return MixKey::attention;
+        case TensorClass::router:
+            return MixKey::router;
+        case TensorClass::routed_expert:
+            return MixKey::experts;
+        case TensorClass::shared_expert:
+            return MixKey::shared;
+        case TensorClass::dense_ffn:
+            return MixKey::dense;
+        case TensorClass::norm:
+            return MixKey::norms;
+        case TensorClass::output_head:
+            return MixKey::output;
+        case TensorClass::mtp:
+            return MixKey::default_format;
     }
     return MixKey::default_format;
 }
@@ -172,15 +174,17 @@ MixKey group_of(const Tensor& t) {
 // Tensors no engine quantizes: 1-D vectors, norms, biases, sinks, the router and SSM conv/params.
 bool keeps_precision(const Tensor& t) {
     switch (t.role) {
-    case Role::norm:
-    case Role::bias:
-    case Role::router:
-    case Role::router_bias:
-    case Role::attn_sinks:
-    case Role::ssm_conv:
-    case Role::ssm_param:
-    case Role::shared_gate: return true;
-    default: return t.shape.size() <= 1;
+        case Role::norm:
+        case Role::bias:
+        case Role::router:
+        case Role::router_bias:
+        case Role::attn_sinks:
+        case Role::ssm_conv:
+        case Role::ssm_param:
+        case Role::shared_gate:
+            return true;
+        default:
+            return t.shape.size() <= 1;
     }
 }
 
@@ -188,12 +192,27 @@ bool keeps_precision(const Tensor& t) {
 bool is_linear(const Tensor& t) {
     if (t.shape.size() < 2) return false;
     switch (t.role) {
-    case Role::attn_q: case Role::attn_k: case Role::attn_v: case Role::attn_output:
-    case Role::attn_q_a: case Role::attn_q_b: case Role::attn_kv_a: case Role::attn_k_b: case Role::attn_v_b:
-    case Role::ssm_in: case Role::ssm_ba: case Role::ssm_out:
-    case Role::ffn_gate: case Role::ffn_up: case Role::ffn_down:
-    case Role::ffn_gate_exps: case Role::ffn_up_exps: case Role::ffn_down_exps: return true;
-    default: return false;
+        case Role::attn_q:
+        case Role::attn_k:
+        case Role::attn_v:
+        case Role::attn_output:
+        case Role::attn_q_a:
+        case Role::attn_q_b:
+        case Role::attn_kv_a:
+        case Role::attn_k_b:
+        case Role::attn_v_b:
+        case Role::ssm_in:
+        case Role::ssm_ba:
+        case Role::ssm_out:
+        case Role::ffn_gate:
+        case Role::ffn_up:
+        case Role::ffn_down:
+        case Role::ffn_gate_exps:
+        case Role::ffn_up_exps:
+        case Role::ffn_down_exps:
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -201,7 +220,9 @@ bool is_routed_weight(const Tensor& t) {
     return t.role == Role::ffn_gate_exps || t.role == Role::ffn_up_exps || t.role == Role::ffn_down_exps;
 }
 
-const Format& named(std::string_view name) { return *find_format(name); }
+const Format& named(std::string_view name) {
+    return *find_format(name);
+}
 
 // Checkpoint layouts, from the published checkpoints:
 //  - fp8_block128 (DeepSeek-V3 / Kimi-K2 safetensors, S25): every Linear in fp8 with fp32
@@ -226,22 +247,26 @@ const Format& checkpoint_format(const Tensor& t, std::string_view layout) {
 
 std::vector<std::string> checkpoint_notes(std::string_view layout) {
     if (layout == "fp8_block128") {
-        return {"fp8_block128: Linear weights fp8 e4m3 + fp32 scale per 128x128 tile; embeddings, output head, "
-                "norms, router and MTP eh_proj bf16; correction bias fp32 (DeepSeek-V3 checkpoint layout)"};
+        return {
+            "fp8_block128: Linear weights fp8 e4m3 + fp32 scale per 128x128 tile; embeddings, output head, "
+            "norms, router and MTP eh_proj bf16; correction bias fp32 (DeepSeek-V3 checkpoint layout)"};
     }
     if (layout == "mxfp4_experts") {
         return {"mxfp4_experts: routed expert matrices mxfp4, every other tensor bf16 (gpt-oss checkpoint layout)"};
     }
     if (layout == "int4_g32_experts") {
-        return {"int4_g32_experts: routed expert matrices int4 with a bf16 scale per 32, other tensors bf16 "
-                "(Kimi-K2-Thinking checkpoint layout)"};
+        return {
+            "int4_g32_experts: routed expert matrices int4 with a bf16 scale per 32, other tensors bf16 "
+            "(Kimi-K2-Thinking checkpoint layout)"};
     }
     return {fmt::format("{}: every tensor stored as {}", layout, layout)};
 }
 
 }  // namespace
 
-std::string_view to_string(MixKey key) { return k_mix_keys[static_cast<std::size_t>(key)]; }
+std::string_view to_string(MixKey key) {
+    return k_mix_keys[static_cast<std::size_t>(key)];
+}
 
 std::vector<std::string> scheme_names() {
     std::vector<std::string> names = llamacpp_ftype_names();
@@ -254,8 +279,9 @@ Result<Scheme> parse_scheme(std::string_view text, const model::ModelSpec& spec)
     Scheme s;
     const std::string_view all = trim(text);
     if (all.empty()) {
-        return make_error("empty quantization scheme; expected a name such as Q4_K_M or fp8_block128, "
-                          "\"native\", or a mix such as experts=q4_k,default=q8_0");
+        return make_error(
+            "empty quantization scheme; expected a name such as Q4_K_M or fp8_block128, "
+            "\"native\", or a mix such as experts=q4_k,default=q8_0");
     }
     // "native" is the checkpoint's own layout. A quantized checkpoint (GPTQ, AWQ, bitsandbytes)
     // describes its layout as a mix, which "native" stands for, followed by any items given after it.
@@ -276,9 +302,10 @@ Result<Scheme> parse_scheme(std::string_view text, const model::ModelSpec& spec)
         const std::size_t eq = item.find('=');
         if (eq == std::string_view::npos) {
             if (!first) {
-                return make_error(fmt::format("\"{}\" must come first in \"{}\": a mix may start from one named "
-                                              "scheme, followed by key=format items",
-                                              item, all));
+                return make_error(
+                    fmt::format("\"{}\" must come first in \"{}\": a mix may start from one named "
+                                "scheme, followed by key=format items",
+                                item, all));
             }
             MOEFIT_CHECK(set_base(s, item, spec));
         } else {
@@ -300,24 +327,26 @@ Result<SchemeAssignment> assign_formats(const model::Inventory& inv, const model
                                         const Scheme& scheme) {
     SchemeAssignment out;
     switch (scheme.base) {
-    case SchemeBase::llama_cpp: {
-        MOEFIT_TRY(base, assign_llamacpp(inv, spec, scheme.base_name));
-        out = std::move(base);
-        break;
-    }
-    case SchemeBase::checkpoint: {
-        if (find_checkpoint(scheme.base_name).empty()) {
-            return make_error(fmt::format("unknown checkpoint layout \"{}\"", scheme.base_name), {},
-                              ErrorKind::internal);
+        case SchemeBase::llama_cpp: {
+            MOEFIT_TRY(base, assign_llamacpp(inv, spec, scheme.base_name));
+            out = std::move(base);
+            break;
         }
-        for (const Tensor& t : inv.tensors) {
-            const Format& f = checkpoint_format(t, scheme.base_name);
-            out.choices.push_back({&f, &f, false});
+        case SchemeBase::checkpoint: {
+            if (find_checkpoint(scheme.base_name).empty()) {
+                return make_error(fmt::format("unknown checkpoint layout \"{}\"", scheme.base_name), {},
+                                  ErrorKind::internal);
+            }
+            for (const Tensor& t : inv.tensors) {
+                const Format& f = checkpoint_format(t, scheme.base_name);
+                out.choices.push_back({&f, &f, false});
+            }
+            out.notes = checkpoint_notes(scheme.base_name);
+            break;
         }
-        out.notes = checkpoint_notes(scheme.base_name);
-        break;
-    }
-    case SchemeBase::none: out.choices.resize(inv.tensors.size()); break;
+        case SchemeBase::none:
+            out.choices.resize(inv.tensors.size());
+            break;
     }
 
     const Format* def = scheme.of(MixKey::default_format);
@@ -344,9 +373,10 @@ Result<SchemeAssignment> assign_formats(const model::Inventory& inv, const model
         out.notes.push_back("the mix has no default: tensors it does not cover are bf16");
     }
     if (kept > 0) {
-        out.notes.push_back(fmt::format("{} norm, bias, router and 1-D tensors keep {} (set norms= or router= "
-                                        "to quantize them)",
-                                        kept, has_base ? "the base scheme's type" : "bf16"));
+        out.notes.push_back(
+            fmt::format("{} norm, bias, router and 1-D tensors keep {} (set norms= or router= "
+                        "to quantize them)",
+                        kept, has_base ? "the base scheme's type" : "bf16"));
     }
     return out;
 }

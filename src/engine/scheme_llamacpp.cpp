@@ -2,19 +2,51 @@
 // src/llama-quant.cpp (`tensor_allows_quantization`, `llama_tensor_get_type_impl`,
 // `tensor_type_fallback`, `llama_ftype_get_default_type`; formats.md §2, source S3) and the
 // converter's F32 rule (convert_hf_to_gguf.py, S5). Only the no-imatrix paths are modelled.
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "engine/scheme.hpp"
 #include "util/checked.hpp"
+#include "util/strings.hpp"
 
 namespace moefit::engine {
 namespace {
 
 enum class Ft {
-    q2_k, q2_k_s, q3_k_s, q3_k_m, q3_k_l, q4_0, q4_1, q5_0, q5_1, q4_k_s, q4_k_m, q5_k_s, q5_k_m,
-    q6_k, q8_0, iq1_s, iq1_m, iq2_xxs, iq2_xs, iq2_s, iq2_m, iq3_xxs, iq3_xs, iq3_s, iq3_m, iq4_nl,
-    iq4_xs, tq1_0, tq2_0, mxfp4_moe, f16, bf16, f32,
+    q2_k,
+    q2_k_s,
+    q3_k_s,
+    q3_k_m,
+    q3_k_l,
+    q4_0,
+    q4_1,
+    q5_0,
+    q5_1,
+    q4_k_s,
+    q4_k_m,
+    q5_k_s,
+    q5_k_m,
+    q6_k,
+    q8_0,
+    iq1_s,
+    iq1_m,
+    iq2_xxs,
+    iq2_xs,
+    iq2_s,
+    iq2_m,
+    iq3_xxs,
+    iq3_xs,
+    iq3_s,
+    iq3_m,
+    iq4_nl,
+    iq4_xs,
+    tq1_0,
+    tq2_0,
+    mxfp4_moe,
+    f16,
+    bf16,
+    f32,
 };
 
 struct FtypeRow {
@@ -25,47 +57,30 @@ struct FtypeRow {
 
 // The float file types are prefixed with GGUF_ so that "bf16" stays the checkpoint layout.
 constexpr FtypeRow k_ftypes[] = {
-    {Ft::q2_k, "Q2_K", "q2_k"},           {Ft::q2_k_s, "Q2_K_S", "q2_k"},
-    {Ft::q3_k_s, "Q3_K_S", "q3_k"},       {Ft::q3_k_m, "Q3_K_M", "q3_k"},
-    {Ft::q3_k_l, "Q3_K_L", "q3_k"},       {Ft::q4_0, "Q4_0", "q4_0"},
-    {Ft::q4_1, "Q4_1", "q4_1"},           {Ft::q5_0, "Q5_0", "q5_0"},
-    {Ft::q5_1, "Q5_1", "q5_1"},           {Ft::q4_k_s, "Q4_K_S", "q4_k"},
-    {Ft::q4_k_m, "Q4_K_M", "q4_k"},       {Ft::q5_k_s, "Q5_K_S", "q5_k"},
-    {Ft::q5_k_m, "Q5_K_M", "q5_k"},       {Ft::q6_k, "Q6_K", "q6_k"},
-    {Ft::q8_0, "Q8_0", "q8_0"},           {Ft::iq1_s, "IQ1_S", "iq1_s"},
-    {Ft::iq1_m, "IQ1_M", "iq1_m"},        {Ft::iq2_xxs, "IQ2_XXS", "iq2_xxs"},
-    {Ft::iq2_xs, "IQ2_XS", "iq2_xs"},     {Ft::iq2_s, "IQ2_S", "iq2_xs"},  // sic: IQ2_S -> iq2_xs
-    {Ft::iq2_m, "IQ2_M", "iq2_s"},        {Ft::iq3_xxs, "IQ3_XXS", "iq3_xxs"},
-    {Ft::iq3_xs, "IQ3_XS", "iq3_s"},      {Ft::iq3_s, "IQ3_S", "iq3_s"},
-    {Ft::iq3_m, "IQ3_M", "iq3_s"},        {Ft::iq4_nl, "IQ4_NL", "iq4_nl"},
-    {Ft::iq4_xs, "IQ4_XS", "iq4_xs"},     {Ft::tq1_0, "TQ1_0", "tq1_0"},
-    {Ft::tq2_0, "TQ2_0", "tq2_0"},        {Ft::mxfp4_moe, "MXFP4_MOE", "mxfp4"},
-    {Ft::f16, "GGUF_F16", "f16"},         {Ft::bf16, "GGUF_BF16", "bf16"},
+    {Ft::q2_k, "Q2_K", "q2_k"},       {Ft::q2_k_s, "Q2_K_S", "q2_k"},
+    {Ft::q3_k_s, "Q3_K_S", "q3_k"},   {Ft::q3_k_m, "Q3_K_M", "q3_k"},
+    {Ft::q3_k_l, "Q3_K_L", "q3_k"},   {Ft::q4_0, "Q4_0", "q4_0"},
+    {Ft::q4_1, "Q4_1", "q4_1"},       {Ft::q5_0, "Q5_0", "q5_0"},
+    {Ft::q5_1, "Q5_1", "q5_1"},       {Ft::q4_k_s, "Q4_K_S", "q4_k"},
+    {Ft::q4_k_m, "Q4_K_M", "q4_k"},   {Ft::q5_k_s, "Q5_K_S", "q5_k"},
+    {Ft::q5_k_m, "Q5_K_M", "q5_k"},   {Ft::q6_k, "Q6_K", "q6_k"},
+    {Ft::q8_0, "Q8_0", "q8_0"},       {Ft::iq1_s, "IQ1_S", "iq1_s"},
+    {Ft::iq1_m, "IQ1_M", "iq1_m"},    {Ft::iq2_xxs, "IQ2_XXS", "iq2_xxs"},
+    {Ft::iq2_xs, "IQ2_XS", "iq2_xs"}, {Ft::iq2_s, "IQ2_S", "iq2_xs"},  // sic: IQ2_S -> iq2_xs
+    {Ft::iq2_m, "IQ2_M", "iq2_s"},    {Ft::iq3_xxs, "IQ3_XXS", "iq3_xxs"},
+    {Ft::iq3_xs, "IQ3_XS", "iq3_s"},  {Ft::iq3_s, "IQ3_S", "iq3_s"},
+    {Ft::iq3_m, "IQ3_M", "iq3_s"},    {Ft::iq4_nl, "IQ4_NL", "iq4_nl"},
+    {Ft::iq4_xs, "IQ4_XS", "iq4_xs"}, {Ft::tq1_0, "TQ1_0", "tq1_0"},
+    {Ft::tq2_0, "TQ2_0", "tq2_0"},    {Ft::mxfp4_moe, "MXFP4_MOE", "mxfp4"},
+    {Ft::f16, "GGUF_F16", "f16"},     {Ft::bf16, "GGUF_BF16", "bf16"},
     {Ft::f32, "GGUF_F32", "f32"},
 };
-
-bool same_name(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto fold = [](char c) {
-            if (c == '-') return '_';
-            return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-        };
-        if (fold(a[i]) != fold(b[i])) return false;
-    }
-    return true;
-}
 
 const FtypeRow* find_row(std::string_view name) {
     for (const FtypeRow& r : k_ftypes) {
         if (same_name(name, r.name)) return &r;
     }
     return nullptr;
-}
-
-bool contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
-bool ends_with(std::string_view s, std::string_view tail) {
-    return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
 }
 
 // tensor_get_category: broad categories by name.
@@ -102,18 +117,22 @@ bool allows_quantization(const model::Tensor& t) {
 }
 
 // ~half the layers: the first and last eighth and every third one in between.
-bool use_more_bits(std::int64_t i, std::int64_t n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
+bool use_more_bits(std::int64_t i, std::int64_t n) {
+    return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+}
 
-bool one_of(Ft f, std::initializer_list<Ft> set) { return std::find(set.begin(), set.end(), f) != set.end(); }
+bool one_of(Ft f, std::initializer_list<Ft> set) {
+    return std::find(set.begin(), set.end(), f) != set.end();
+}
 
 // Model facts the rules read from llama.cpp's hparams.
 struct Facts {
     std::uint64_t n_expert = 0;
-    std::uint64_t n_gqa = 1;            // n_head / n_head_kv (integer division, as llama.cpp)
-    bool is_70b = false;                // LLM_TYPE_70B: dense llama arch, 80 layers, GQA
-    bool tied = false;                  // no output.weight: token_embd takes the output rule
-    std::int64_t n_layer_all = 0;       // blocks incl. MTP blocks (n_ffn_down/gate/up)
-    std::int64_t n_attention_wv = 0;    // attn_v-like tensors in the file
+    std::uint64_t n_gqa = 1;          // n_head / n_head_kv (integer division, as llama.cpp)
+    bool is_70b = false;              // LLM_TYPE_70B: dense llama arch, 80 layers, GQA
+    bool tied = false;                // no output.weight: token_embd takes the output rule
+    std::int64_t n_layer_all = 0;     // blocks incl. MTP blocks (n_ffn_down/gate/up)
+    std::int64_t n_attention_wv = 0;  // attn_v-like tensors in the file
 };
 
 struct Counters {
@@ -134,26 +153,30 @@ public:
         if (one_of(ft_, {Ft::iq2_xxs, Ft::iq2_xs, Ft::iq1_s, Ft::iq2_s, Ft::iq2_m, Ft::iq1_m}))
             return very_low_bit_type(cat);
         switch (cat) {
-        case Cat::attn_v_like: return attn_v_type();
-        case Cat::attn_k:
-            if (f_.n_expert == 8) return "q8_0";  // "trades just ~128MB"
-            if (ft_ == Ft::iq3_xs) return "iq3_xxs";
-            if (ft_ == Ft::iq3_xxs) return "iq2_s";
-            return def_;
-        case Cat::attn_q:
-            if (ft_ == Ft::iq3_xs) return "iq3_xxs";
-            if (ft_ == Ft::iq3_xxs) return "iq2_s";
-            return def_;
-        case Cat::ffn_down: return ffn_down_type(layer_index(layer, c_.ffn_down++));
-        case Cat::attn_output: return attn_output_type();
-        case Cat::ffn_gate:
-        case Cat::ffn_up: {
-            const std::int64_t i = layer_index(layer, cat == Cat::ffn_gate ? c_.ffn_gate++ : c_.ffn_up++);
-            const std::int64_t n = f_.n_layer_all;
-            if (ft_ == Ft::iq3_xs && i >= n / 8 && i < 7 * n / 8) return "iq3_xxs";
-            return def_;
-        }
-        default: return def_;
+            case Cat::attn_v_like:
+                return attn_v_type();
+            case Cat::attn_k:
+                if (f_.n_expert == 8) return "q8_0";  // "trades just ~128MB"
+                if (ft_ == Ft::iq3_xs) return "iq3_xxs";
+                if (ft_ == Ft::iq3_xxs) return "iq2_s";
+                return def_;
+            case Cat::attn_q:
+                if (ft_ == Ft::iq3_xs) return "iq3_xxs";
+                if (ft_ == Ft::iq3_xxs) return "iq2_s";
+                return def_;
+            case Cat::ffn_down:
+                return ffn_down_type(layer_index(layer, c_.ffn_down++));
+            case Cat::attn_output:
+                return attn_output_type();
+            case Cat::ffn_gate:
+            case Cat::ffn_up: {
+                const std::int64_t i = layer_index(layer, cat == Cat::ffn_gate ? c_.ffn_gate++ : c_.ffn_up++);
+                const std::int64_t n = f_.n_layer_all;
+                if (ft_ == Ft::iq3_xs && i >= n / 8 && i < 7 * n / 8) return "iq3_xxs";
+                return def_;
+            }
+            default:
+                return def_;
         }
     }
 
@@ -206,20 +229,41 @@ private:
         const std::int64_t i = c_.attention_wv++;
         std::string_view t = def_;
         switch (ft_) {
-        case Ft::q2_k: t = f_.n_gqa >= 4 ? "q4_k" : "q3_k"; break;
-        case Ft::q2_k_s: if (f_.n_gqa >= 4) t = "q4_k"; break;
-        case Ft::iq3_xxs: t = f_.n_gqa >= 4 ? "q4_k" : "iq3_s"; break;  // iq3_xxs only with an imatrix
-        case Ft::iq3_xs:
-        case Ft::iq3_s: if (f_.n_gqa >= 4) t = "q4_k"; break;
-        case Ft::iq3_m: t = "q4_k"; break;
-        case Ft::q3_k_m: t = i < 2 ? "q5_k" : "q4_k"; break;
-        case Ft::q3_k_l: t = "q5_k"; break;
-        case Ft::iq4_nl:
-        case Ft::iq4_xs: if (f_.n_gqa >= 4) t = "q5_k"; break;
-        case Ft::q4_k_m:
-        case Ft::q5_k_m: if (use_more_bits(i, f_.n_attention_wv)) t = "q6_k"; break;
-        case Ft::q4_k_s: if (i < 4) t = "q5_k"; break;
-        default: break;
+            case Ft::q2_k:
+                t = f_.n_gqa >= 4 ? "q4_k" : "q3_k";
+                break;
+            case Ft::q2_k_s:
+                if (f_.n_gqa >= 4) t = "q4_k";
+                break;
+            case Ft::iq3_xxs:
+                t = f_.n_gqa >= 4 ? "q4_k" : "iq3_s";
+                break;  // iq3_xxs only with an imatrix
+            case Ft::iq3_xs:
+            case Ft::iq3_s:
+                if (f_.n_gqa >= 4) t = "q4_k";
+                break;
+            case Ft::iq3_m:
+                t = "q4_k";
+                break;
+            case Ft::q3_k_m:
+                t = i < 2 ? "q5_k" : "q4_k";
+                break;
+            case Ft::q3_k_l:
+                t = "q5_k";
+                break;
+            case Ft::iq4_nl:
+            case Ft::iq4_xs:
+                if (f_.n_gqa >= 4) t = "q5_k";
+                break;
+            case Ft::q4_k_m:
+            case Ft::q5_k_m:
+                if (use_more_bits(i, f_.n_attention_wv)) t = "q6_k";
+                break;
+            case Ft::q4_k_s:
+                if (i < 4) t = "q5_k";
+                break;
+            default:
+                break;
         }
         // Llama-70B: 8 heads share one attn_v, so more bits cost little.
         if (f_.is_70b && (t == "q3_k" || t == "q4_k")) t = "q5_k";
@@ -230,18 +274,29 @@ private:
     std::string_view ffn_down_type(std::int64_t i) const {
         const std::int64_t n = f_.n_layer_all;
         switch (ft_) {
-        case Ft::q2_k: return "q3_k";
-        case Ft::q2_k_s: return i < n / 8 ? "q4_k" : def_;
-        case Ft::iq3_xxs: return i < n / 8 ? "q4_k" : "q3_k";  // the no-imatrix branch
-        case Ft::q3_k_m: return i < n / 16 ? "q5_k" : "q4_k";
-        case Ft::iq3_m: return i < n / 8 || (f_.n_expert == 8 && use_more_bits(i, n)) ? "q4_k" : def_;
-        case Ft::q3_k_l: return "q5_k";
-        case Ft::q4_k_m: return use_more_bits(i, n) ? "q6_k" : def_;
-        case Ft::iq4_nl:
-        case Ft::iq4_xs: return i < n / 8 ? "q5_k" : def_;  // only without an imatrix
-        case Ft::q5_k_m: return use_more_bits(i, n) ? "q6_k" : def_;
-        case Ft::q4_k_s: return i < n / 8 ? "q5_k" : def_;
-        default: return def_;  // Q4_0/Q5_0 bump ffn_down only with an imatrix
+            case Ft::q2_k:
+                return "q3_k";
+            case Ft::q2_k_s:
+                return i < n / 8 ? "q4_k" : def_;
+            case Ft::iq3_xxs:
+                return i < n / 8 ? "q4_k" : "q3_k";  // the no-imatrix branch
+            case Ft::q3_k_m:
+                return i < n / 16 ? "q5_k" : "q4_k";
+            case Ft::iq3_m:
+                return i < n / 8 || (f_.n_expert == 8 && use_more_bits(i, n)) ? "q4_k" : def_;
+            case Ft::q3_k_l:
+                return "q5_k";
+            case Ft::q4_k_m:
+                return use_more_bits(i, n) ? "q6_k" : def_;
+            case Ft::iq4_nl:
+            case Ft::iq4_xs:
+                return i < n / 8 ? "q5_k" : def_;  // only without an imatrix
+            case Ft::q5_k_m:
+                return use_more_bits(i, n) ? "q6_k" : def_;
+            case Ft::q4_k_s:
+                return i < n / 8 ? "q5_k" : def_;
+            default:
+                return def_;  // Q4_0/Q5_0 bump ffn_down only with an imatrix
         }
     }
 
@@ -253,12 +308,18 @@ private:
                        : def_;
         }
         switch (ft_) {
-        case Ft::q2_k: return "q3_k";
-        case Ft::iq3_xxs: return "iq3_s";
-        case Ft::q3_k_m: return "q4_k";
-        case Ft::q3_k_l: return "q5_k";
-        case Ft::iq3_m: return "q4_k";
-        default: return def_;
+            case Ft::q2_k:
+                return "q3_k";
+            case Ft::iq3_xxs:
+                return "iq3_s";
+            case Ft::q3_k_m:
+                return "q4_k";
+            case Ft::q3_k_l:
+                return "q5_k";
+            case Ft::iq3_m:
+                return "q4_k";
+            default:
+                return def_;
         }
     }
 
@@ -273,8 +334,7 @@ Facts model_facts(const model::Inventory& inv, const model::ModelSpec& spec) {
     f.n_expert = spec.moe.num_experts;
     const std::uint64_t kv = spec.attention.num_kv_heads;
     f.n_gqa = kv > 0 ? spec.attention.num_heads / kv : 1;
-    f.is_70b = spec.gguf_arch == "llama" && !spec.is_moe() && spec.num_layers == 80 &&
-               spec.attention.num_heads != kv;
+    f.is_70b = spec.gguf_arch == "llama" && !spec.is_moe() && spec.num_layers == 80 && spec.attention.num_heads != kv;
     f.tied = true;
     for (const model::Tensor& t : inv.tensors) {
         if (t.name == "output.weight") f.tied = false;
@@ -371,10 +431,10 @@ Result<SchemeAssignment> assign_llamacpp(const model::Inventory& inv, const mode
             if (needs_imatrix(t, c.format->name, row->id)) ++imatrix_tensors;
         }
     }
-    out.notes.push_back(fmt::format(
-        "{}: llama-quantize rules without an importance matrix; norms, biases, 1-D tensors and the router "
-        "stay f32 as the converter writes them",
-        row->name));
+    out.notes.push_back(
+        fmt::format("{}: llama-quantize rules without an importance matrix; norms, biases, 1-D tensors and the router "
+                    "stay f32 as the converter writes them",
+                    row->name));
     if (imatrix_tensors > 0) {
         out.notes.push_back(fmt::format(
             "llama-quantize refuses {} without an importance matrix ({} tensors get a type that needs one); "

@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 
+#include "util/strings.hpp"
+
 namespace moefit::model {
 namespace {
 
@@ -64,9 +66,8 @@ constexpr BlockName kBlockNames[] = {
     {"nextn.shared_head_norm.weight", TensorClass::norm, Role::norm},
 };
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool ends_with(std::string_view s, std::string_view x) {
-    return s.size() >= x.size() && s.substr(s.size() - x.size()) == x;
+bool starts_with(std::string_view s, std::string_view p) {
+    return s.substr(0, p.size()) == p;
 }
 
 // Reads "N." at the start of `s` (a layer or expert index) and advances past it.
@@ -91,11 +92,11 @@ struct Suffix {
 constexpr Suffix kSuffixes[] = {
     {".weight", ".weight", HfPart::values},
     {".bias", ".bias", HfPart::values},
-    {".weight_packed", ".weight", HfPart::packed4},   // compressed-tensors pack-quantized int4
-    {".qweight", ".weight", HfPart::packed4},         // GPTQ / AWQ (4-bit)
-    {".weight_scale_inv", ".weight", HfPart::aux},    // DeepSeek FP8 block scales
-    {".weight_scale", ".weight", HfPart::aux},        // FP8 / INT8 / NVFP4 / compressed-tensors scales
-    {".weight_scale_2", ".weight", HfPart::aux},      // NVFP4 global scale
+    {".weight_packed", ".weight", HfPart::packed4},  // compressed-tensors pack-quantized int4
+    {".qweight", ".weight", HfPart::packed4},        // GPTQ / AWQ (4-bit)
+    {".weight_scale_inv", ".weight", HfPart::aux},   // DeepSeek FP8 block scales
+    {".weight_scale", ".weight", HfPart::aux},       // FP8 / INT8 / NVFP4 / compressed-tensors scales
+    {".weight_scale_2", ".weight", HfPart::aux},     // NVFP4 global scale
     {".input_scale", ".weight", HfPart::aux},
     {".weight_zero_point", ".weight", HfPart::aux},
     {".weight_global_scale", ".weight", HfPart::aux},
@@ -105,13 +106,13 @@ constexpr Suffix kSuffixes[] = {
     {".qzeros", ".weight", HfPart::aux},
     {".scales", ".weight", HfPart::aux},
     {".g_idx", ".weight", HfPart::aux},
-    {".weight.absmax", ".weight", HfPart::aux},       // bitsandbytes 4-bit state
+    {".weight.absmax", ".weight", HfPart::aux},  // bitsandbytes 4-bit state
     {".weight.quant_map", ".weight", HfPart::aux},
     {".weight.nested_absmax", ".weight", HfPart::aux},
     {".weight.nested_quant_map", ".weight", HfPart::aux},
     {".weight.quant_state.bitsandbytes__nf4", ".weight", HfPart::aux},
     {".weight.quant_state.bitsandbytes__fp4", ".weight", HfPart::aux},
-    {".SCB", ".weight", HfPart::aux},                 // bitsandbytes int8 row scales
+    {".SCB", ".weight", HfPart::aux},  // bitsandbytes int8 row scales
 };
 
 // Block modules and the GGUF stem they store (before ".weight" / ".bias").
@@ -174,7 +175,7 @@ constexpr Module kBareNames[] = {
 
 // Per-expert projection names inside "experts.E.".
 constexpr Module kExpertProjections[] = {
-    {"w1", "ffn_gate_exps"}, {"w3", "ffn_up_exps"}, {"w2", "ffn_down_exps"},
+    {"w1", "ffn_gate_exps"},        {"w3", "ffn_up_exps"},      {"w2", "ffn_down_exps"},
     {"gate_proj", "ffn_gate_exps"}, {"up_proj", "ffn_up_exps"}, {"down_proj", "ffn_down_exps"},
 };
 
@@ -198,9 +199,16 @@ std::optional<HfTensorName> fused_experts(std::string_view rest, const std::stri
         std::string_view tail = rest.substr(prefix.size());
         HfTensorName out;
         std::string_view kind = ".weight";
-        if (ends_with(tail, "_blocks")) { out.part = HfPart::packed4; tail.remove_suffix(7); }
-        else if (ends_with(tail, "_scales")) { out.part = HfPart::aux; tail.remove_suffix(7); }
-        else if (ends_with(tail, "_bias")) { kind = ".bias"; tail.remove_suffix(5); }
+        if (ends_with(tail, "_blocks")) {
+            out.part = HfPart::packed4;
+            tail.remove_suffix(7);
+        } else if (ends_with(tail, "_scales")) {
+            out.part = HfPart::aux;
+            tail.remove_suffix(7);
+        } else if (ends_with(tail, "_bias")) {
+            kind = ".bias";
+            tail.remove_suffix(5);
+        }
         if (tail == "gate_up_proj") {
             out.targets = {blk + "ffn_gate_exps" + std::string(kind), blk + "ffn_up_exps" + std::string(kind)};
         } else if (tail == "down_proj") {
@@ -258,7 +266,10 @@ std::optional<TensorNameInfo> classify_tensor_name(std::string_view name, std::u
 std::optional<HfTensorName> map_hf_tensor_name(std::string_view name) {
     // Multimodal checkpoints nest the text model (Llama 4: language_model.model.layers...).
     for (std::string_view p : {"language_model.", "model.language_model."})
-        if (starts_with(name, p)) { name.remove_prefix(p.size()); break; }
+        if (starts_with(name, p)) {
+            name.remove_prefix(p.size());
+            break;
+        }
     if (starts_with(name, "model.")) name.remove_prefix(6);
     if (starts_with(name, "layers.")) {
         std::string_view rest = name.substr(7);
@@ -270,10 +281,14 @@ std::optional<HfTensorName> map_hf_tensor_name(std::string_view name) {
     if (!split) return std::nullopt;
     const auto [stem, suffix] = *split;
     std::string gguf;
-    if (stem == "embed_tokens") gguf = "token_embd";
-    else if (stem == "norm") gguf = "output_norm";
-    else if (stem == "lm_head") gguf = "output";
-    else return std::nullopt;
+    if (stem == "embed_tokens")
+        gguf = "token_embd";
+    else if (stem == "norm")
+        gguf = "output_norm";
+    else if (stem == "lm_head")
+        gguf = "output";
+    else
+        return std::nullopt;
     return HfTensorName{{gguf + std::string(suffix->gguf)}, suffix->part, -1};
 }
 

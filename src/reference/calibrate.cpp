@@ -14,12 +14,6 @@
 namespace moefit::reference {
 namespace {
 
-Location at_key(const char* key) {
-    Location l;
-    l.key = key;
-    return l;
-}
-
 void report(const CalibrateProgress& progress, CalibratePhase phase, double fraction) {
     if (progress) progress(phase, fraction);
 }

@@ -1,19 +1,15 @@
 #include "report/checkpoint_report.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "report/table.hpp"
+#include "util/strings.hpp"
 #include "util/units.hpp"
 
 namespace moefit::report {
 namespace {
-
-std::string share(std::uint64_t part, std::uint64_t whole) {
-    if (whole == 0) return "-";
-    return fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
-}
 
 std::string bits(std::uint64_t bytes, std::uint64_t elements) {
     if (elements == 0) return "-";
@@ -33,10 +29,14 @@ std::string type_list(const std::vector<engine::TypeBytes>& types) {
 
 std::string mismatch_kind(engine::MismatchKind k) {
     switch (k) {
-        case engine::MismatchKind::missing: return "missing";
-        case engine::MismatchKind::unexpected: return "unexpected";
-        case engine::MismatchKind::elements: return "elements";
-        case engine::MismatchKind::bytes: return "bytes";
+        case engine::MismatchKind::missing:
+            return "missing";
+        case engine::MismatchKind::unexpected:
+            return "unexpected";
+        case engine::MismatchKind::elements:
+            return "elements";
+        case engine::MismatchKind::bytes:
+            return "bytes";
     }
     return "missing";
 }
@@ -106,10 +106,13 @@ std::string render_comparison(const engine::CheckpointComparison& c) {
         return out + fmt::format("  all {} tensors agree with the description{}\n", c.matched,
                                  c.bytes_compared ? " (weights and bytes)" : "");
     }
-    const auto unexpected = static_cast<std::uint64_t>(std::count_if(
-        c.mismatches.begin(), c.mismatches.end(), [](const auto& m) { return m.kind == engine::MismatchKind::unexpected; }));
+    const auto unexpected =
+        static_cast<std::uint64_t>(std::count_if(c.mismatches.begin(), c.mismatches.end(), [](const auto& m) {
+            return m.kind == engine::MismatchKind::unexpected;
+        }));
     const std::uint64_t ours = c.matched + c.mismatches.size() - unexpected;
-    out += fmt::format("  {} of our {} tensors agree; {}:\n", c.matched, ours, fmt::format("{} mismatch{}", c.mismatches.size(), c.mismatches.size() == 1 ? "" : "es"));
+    out += fmt::format("  {} of our {} tensors agree; {}:\n", c.matched, ours,
+                       fmt::format("{} mismatch{}", c.mismatches.size(), c.mismatches.size() == 1 ? "" : "es"));
     for (std::size_t i = 0; i < c.mismatches.size() && i < kCheckpointMaxTextMismatches; ++i)
         out += fmt::format("    {}: {}\n", c.mismatches[i].name, c.mismatches[i].message);
     if (c.mismatches.size() > kCheckpointMaxTextMismatches)
@@ -150,11 +153,15 @@ nlohmann::ordered_json checkpoint_json(const CheckpointInput& in) {
         gg["by_type"] = type_rows(g->by_type);
         nlohmann::ordered_json classes = nlohmann::ordered_json::array();
         for (const auto& c : g->by_class)
-            classes.push_back({{"class", c.cls}, {"tensors", c.tensors}, {"elements", c.elements},
-                               {"bytes", c.bytes}, {"types", type_rows(c.types)}});
+            classes.push_back({{"class", c.cls},
+                               {"tensors", c.tensors},
+                               {"elements", c.elements},
+                               {"bytes", c.bytes},
+                               {"types", type_rows(c.types)}});
         gg["by_class"] = classes;
         nlohmann::ordered_json mix = nlohmann::ordered_json::array();
-        for (const auto& k : g->mix) mix.push_back({{"tensor", k.kind}, {"class", k.cls}, {"types", type_rows(k.types)}});
+        for (const auto& k : g->mix)
+            mix.push_back({{"tensor", k.kind}, {"class", k.cls}, {"types", type_rows(k.types)}});
         gg["mix"] = mix;
         j["gguf"] = gg;
     }
@@ -167,7 +174,9 @@ nlohmann::ordered_json checkpoint_json(const CheckpointInput& in) {
         nlohmann::ordered_json dtypes = nlohmann::ordered_json::array();
         for (const auto& [dtype, t] : m->by_dtype)
             dtypes.push_back({{"dtype", std::string(spec::safetensors_dtype_info(dtype).name)},
-                              {"tensors", t.tensors}, {"elements", t.elements}, {"bytes", t.bytes}});
+                              {"tensors", t.tensors},
+                              {"elements", t.elements},
+                              {"bytes", t.bytes}});
         st["by_dtype"] = dtypes;
         j["safetensors"] = st;
     }
@@ -184,20 +193,26 @@ nlohmann::ordered_json checkpoint_json(const CheckpointInput& in) {
         for (const auto& cc : c->by_class) {
             nlohmann::ordered_json dtypes = nlohmann::ordered_json::array();
             for (const auto& d : cc.dtypes)
-                dtypes.push_back({{"dtype", d.dtype}, {"tensors", d.tensors}, {"elements", d.elements},
-                                  {"bytes", d.bytes}});
-            classes.push_back({{"class", cc.cls}, {"expected_elements", cc.expected_elements},
-                               {"found_elements", cc.found_elements}, {"expected_bytes", cc.expected_bytes},
-                               {"found_bytes", cc.found_bytes}, {"dtypes", dtypes}});
+                dtypes.push_back(
+                    {{"dtype", d.dtype}, {"tensors", d.tensors}, {"elements", d.elements}, {"bytes", d.bytes}});
+            classes.push_back({{"class", cc.cls},
+                               {"expected_elements", cc.expected_elements},
+                               {"found_elements", cc.found_elements},
+                               {"expected_bytes", cc.expected_bytes},
+                               {"found_bytes", cc.found_bytes},
+                               {"dtypes", dtypes}});
         }
         cmp["by_class"] = classes;
         cmp["mismatch_count"] = c->mismatches.size();
         nlohmann::ordered_json mismatches = nlohmann::ordered_json::array();
         for (std::size_t i = 0; i < c->mismatches.size() && i < kCheckpointMaxJsonMismatches; ++i) {
             const auto& m = c->mismatches[i];
-            mismatches.push_back({{"kind", mismatch_kind(m.kind)}, {"tensor", m.name},
-                                  {"expected_elements", m.expected_elements}, {"found_elements", m.found_elements},
-                                  {"expected_bytes", m.expected_bytes}, {"found_bytes", m.found_bytes},
+            mismatches.push_back({{"kind", mismatch_kind(m.kind)},
+                                  {"tensor", m.name},
+                                  {"expected_elements", m.expected_elements},
+                                  {"found_elements", m.found_elements},
+                                  {"expected_bytes", m.expected_bytes},
+                                  {"found_bytes", m.found_bytes},
                                   {"message", m.message}});
         }
         cmp["mismatches"] = mismatches;

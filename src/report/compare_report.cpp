@@ -5,18 +5,11 @@
 #include "report/fit_report.hpp"
 #include "report/speed_section.hpp"
 #include "report/table.hpp"
+#include "util/strings.hpp"
 #include "util/units.hpp"
 
 namespace moefit::report {
 namespace {
-
-std::string gib(std::uint64_t bytes) {
-    return format_bytes(bytes, UnitFamily::binary);
-}
-
-std::string signed_gib(std::int64_t bytes) {
-    return bytes < 0 ? "-" + gib(static_cast<std::uint64_t>(-bytes)) : gib(static_cast<std::uint64_t>(bytes));
-}
 
 // The first row with a speed, for what every row shares (placement, efficiency, depth).
 const engine::SpeedSummary* first_speed(const engine::CompareResult& r) {

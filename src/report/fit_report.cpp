@@ -6,21 +6,13 @@
 
 #include "report/speed_section.hpp"
 #include "report/table.hpp"
+#include "util/strings.hpp"
 #include "util/units.hpp"
 
 namespace moefit::report {
 namespace {
 
 using nlohmann::ordered_json;
-
-std::string gib(std::uint64_t bytes) {
-    return format_bytes(bytes, UnitFamily::binary);
-}
-
-std::string signed_gib(std::int64_t bytes) {
-    const std::uint64_t magnitude = bytes < 0 ? static_cast<std::uint64_t>(-bytes) : static_cast<std::uint64_t>(bytes);
-    return (bytes < 0 ? "-" : "") + gib(magnitude);
-}
 
 std::string upper(std::string s) {
     for (auto& ch : s) ch = static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 'a' + 'A' : ch);

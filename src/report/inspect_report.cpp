@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "report/table.hpp"
+#include "util/strings.hpp"
 #include "util/units.hpp"
 
 namespace moefit::report {
@@ -13,23 +14,22 @@ using model::TensorClass;
 
 std::string convention_name(Convention c) {
     switch (c) {
-        case Convention::all: return "all";
-        case Convention::no_input_embedding: return "no_input_embedding";
-        case Convention::no_embeddings: return "no_embeddings";
+        case Convention::all:
+            return "all";
+        case Convention::no_input_embedding:
+            return "no_input_embedding";
+        case Convention::no_embeddings:
+            return "no_embeddings";
     }
     return "all";
-}
-
-std::string share(std::uint64_t part, std::uint64_t whole) {
-    if (whole == 0) return "-";
-    return fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
 }
 
 }  // namespace
 
 std::string percent_difference(std::uint64_t ours, std::uint64_t published) {
     if (published == 0) return "-";
-    const double d = 100.0 * (static_cast<double>(ours) - static_cast<double>(published)) / static_cast<double>(published);
+    const double d =
+        100.0 * (static_cast<double>(ours) - static_cast<double>(published)) / static_cast<double>(published);
     return fmt::format("{:+.2f}%", d);
 }
 
@@ -93,8 +93,7 @@ std::string render_inspect_text(const InspectInput& in) {
     for (const model::LayerKindCount& k : c.by_layer_kind)
         kinds.add_row({std::to_string(k.layers), k.kind, format_count(k.total / k.layers), format_count(k.total),
                        format_count(k.active)});
-    kinds.add_row({"", "embedding, head, final norm", "", format_count(c.model_level),
-                   format_count(c.model_level)});
+    kinds.add_row({"", "embedding, head, final norm", "", format_count(c.model_level), format_count(c.model_level)});
     out += kinds.render();
 
     const model::Published& p = s.published;

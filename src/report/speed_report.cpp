@@ -4,16 +4,13 @@
 
 #include "report/speed_section.hpp"
 #include "report/table.hpp"
+#include "util/strings.hpp"
 #include "util/units.hpp"
 
 namespace moefit::report {
 namespace {
 
 using nlohmann::ordered_json;
-
-std::string gb(double bytes) {
-    return format_bytes(static_cast<std::uint64_t>(bytes + 0.5), UnitFamily::decimal);
-}
 
 }  // namespace
 

@@ -6,16 +6,13 @@
 #include <set>
 #include <vector>
 
+#include "util/strings.hpp"
 #include "util/units.hpp"
 
 namespace moefit::report {
 namespace {
 
 using nlohmann::ordered_json;
-
-std::string gb(double bytes) {
-    return format_bytes(static_cast<std::uint64_t>(bytes + 0.5), UnitFamily::decimal);
-}
 
 std::string fraction_range(double v, double lo, double hi) {
     return fmt::format("{:.2f} ({:.2f}-{:.2f})", v, lo, hi);

@@ -6,6 +6,7 @@
 #include "spec/file_io.hpp"
 #include "spec/hardware_toml.hpp"
 #include "util/embedded.hpp"
+#include "util/strings.hpp"
 
 namespace moefit::spec {
 namespace {
@@ -15,10 +16,6 @@ const CatalogInfo& catalog() {
                                   "(`moefit list hardware` shows the built-in profiles; a path to a .toml profile "
                                   "also works)"};
     return info;
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
 // "24 GiB" / "80 GB": whole numbers without ".00", in the family the user wrote.
@@ -41,8 +38,8 @@ Result<HardwareProfile> find_builtin_hardware(std::string_view name) {
 
 Result<HardwareProfile> load_hardware(const std::string& arg) {
     std::error_code ec;
-    const bool is_path = std::filesystem::exists(arg, ec) || ends_with(arg, ".toml") ||
-                         arg.find('/') != std::string::npos;
+    const bool is_path =
+        std::filesystem::exists(arg, ec) || ends_with(arg, ".toml") || arg.find('/') != std::string::npos;
     if (!is_path) return find_builtin_hardware(arg);
     if (ends_with(arg, ".toml") || std::filesystem::is_regular_file(arg, ec)) {
         MOEFIT_TRY(text, read_text_file(arg));

@@ -10,6 +10,7 @@
 #include "spec/file_io.hpp"
 #include "spec/hf_config_internal.hpp"
 #include "util/spelling.hpp"
+#include "util/strings.hpp"
 
 namespace moefit::spec {
 namespace {
@@ -18,10 +19,6 @@ using hf::Fields;
 using hf::json;
 
 constexpr std::uint64_t kMaxConfigBytes = 16ull << 20;  // real configs are a few KiB
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 // nlohmann's message without its "[json.exception.parse_error.101] parse error at line 1,
 // column 7: " prefix and the "; last read: '...'" echo of the input.
@@ -98,8 +95,8 @@ Error unknown_architecture(const Fields& root, const std::string& name) {
     const std::vector<std::string> names = hf_supported_architectures();
     std::string list;
     for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
-    Error e = root.error("architectures[0]", fmt::format("unknown architecture {}; moefit reads {}",
-                                                         hf::describe_value(name), list));
+    Error e = root.error("architectures[0]",
+                         fmt::format("unknown architecture {}; moefit reads {}", hf::describe_value(name), list));
     e.hint = did_you_mean(name, names);
     return e;
 }
@@ -110,8 +107,8 @@ Result<const hf::ArchMapping*> find_mapping(const Fields& root) {
     if (archs == nullptr || archs->is_null())
         return root.error("architectures", "missing required key (expected a list such as [\"MixtralForCausalLM\"])");
     if (!archs->is_array() || archs->empty())
-        return root.error("architectures", "expected a non-empty list of architecture names, found " +
-                                               hf::describe_value(*archs));
+        return root.error("architectures",
+                          "expected a non-empty list of architecture names, found " + hf::describe_value(*archs));
     const json& first = (*archs)[0];
     if (!first.is_string())
         return root.error("architectures[0]", "expected an architecture name, found " + hf::describe_value(first));

@@ -8,6 +8,7 @@
 #include "spec/hf_config.hpp"
 #include "spec/model_toml.hpp"
 #include "util/embedded.hpp"
+#include "util/strings.hpp"
 
 namespace moefit::spec {
 namespace {
@@ -17,10 +18,6 @@ const CatalogInfo& catalog() {
         embedded::model_spec_files(), "model_specs", "model",
         "(`moefit list models` shows the built-in models; a path to a .toml spec also works)"};
     return info;
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
 }  // namespace
@@ -36,8 +33,8 @@ Result<model::ModelSpec> find_builtin_model(std::string_view name) {
 
 Result<model::ModelSpec> load_model(const std::string& arg) {
     std::error_code ec;
-    const bool is_path = std::filesystem::exists(arg, ec) || ends_with(arg, ".toml") ||
-                         arg.find('/') != std::string::npos;
+    const bool is_path =
+        std::filesystem::exists(arg, ec) || ends_with(arg, ".toml") || arg.find('/') != std::string::npos;
     if (!is_path) return find_builtin_model(arg);
     if (is_hf_config_path(arg)) {  // a Hugging Face config.json, or a model folder holding one
         MOEFIT_TRY(hf, load_hf_config(arg));

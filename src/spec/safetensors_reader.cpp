@@ -1,16 +1,17 @@
 #include "spec/safetensors_reader.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <unordered_map>
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
-
 #include "util/checked.hpp"
 #include "util/spelling.hpp"
+#include "util/strings.hpp"
 
 namespace moefit::spec {
 
@@ -19,17 +20,28 @@ namespace {
 using json = nlohmann::json;
 
 constexpr SafetensorsDtypeInfo kDtypes[] = {
-    {SafetensorsDtype::boolean, "BOOL", 8},       {SafetensorsDtype::u8, "U8", 8},
-    {SafetensorsDtype::i8, "I8", 8},              {SafetensorsDtype::f8_e5m2, "F8_E5M2", 8},
-    {SafetensorsDtype::f8_e4m3, "F8_E4M3", 8},    {SafetensorsDtype::f8_e8m0, "F8_E8M0", 8},
-    {SafetensorsDtype::f8_e4m3fnuz, "F8_E4M3FNUZ", 8}, {SafetensorsDtype::f8_e5m2fnuz, "F8_E5M2FNUZ", 8},
-    {SafetensorsDtype::i16, "I16", 16},           {SafetensorsDtype::u16, "U16", 16},
-    {SafetensorsDtype::f16, "F16", 16},           {SafetensorsDtype::bf16, "BF16", 16},
-    {SafetensorsDtype::i32, "I32", 32},           {SafetensorsDtype::u32, "U32", 32},
-    {SafetensorsDtype::f32, "F32", 32},           {SafetensorsDtype::c64, "C64", 64},
-    {SafetensorsDtype::f64, "F64", 64},           {SafetensorsDtype::i64, "I64", 64},
-    {SafetensorsDtype::u64, "U64", 64},           {SafetensorsDtype::f4, "F4", 4},
-    {SafetensorsDtype::f6_e2m3, "F6_E2M3", 6},    {SafetensorsDtype::f6_e3m2, "F6_E3M2", 6},
+    {SafetensorsDtype::boolean, "BOOL", 8},
+    {SafetensorsDtype::u8, "U8", 8},
+    {SafetensorsDtype::i8, "I8", 8},
+    {SafetensorsDtype::f8_e5m2, "F8_E5M2", 8},
+    {SafetensorsDtype::f8_e4m3, "F8_E4M3", 8},
+    {SafetensorsDtype::f8_e8m0, "F8_E8M0", 8},
+    {SafetensorsDtype::f8_e4m3fnuz, "F8_E4M3FNUZ", 8},
+    {SafetensorsDtype::f8_e5m2fnuz, "F8_E5M2FNUZ", 8},
+    {SafetensorsDtype::i16, "I16", 16},
+    {SafetensorsDtype::u16, "U16", 16},
+    {SafetensorsDtype::f16, "F16", 16},
+    {SafetensorsDtype::bf16, "BF16", 16},
+    {SafetensorsDtype::i32, "I32", 32},
+    {SafetensorsDtype::u32, "U32", 32},
+    {SafetensorsDtype::f32, "F32", 32},
+    {SafetensorsDtype::c64, "C64", 64},
+    {SafetensorsDtype::f64, "F64", 64},
+    {SafetensorsDtype::i64, "I64", 64},
+    {SafetensorsDtype::u64, "U64", 64},
+    {SafetensorsDtype::f4, "F4", 4},
+    {SafetensorsDtype::f6_e2m3, "F6_E2M3", 6},
+    {SafetensorsDtype::f6_e3m2, "F6_E3M2", 6},
 };
 
 constexpr std::string_view kIndexName = "model.safetensors.index.json";
@@ -143,16 +155,21 @@ Result<SafetensorsTensor> parse_entry(const std::string& file, const std::string
     if (__builtin_mul_overflow(t.elements, std::uint64_t{info.bits}, &bits))
         return error_in(file, "the byte size overflows 64 bits", name);
     if (bits % 8 != 0)
-        return error_in(file, fmt::format("{} elements of {} do not fill a whole number of bytes", t.elements,
-                                          info.name), name);
+        return error_in(
+            file, fmt::format("{} elements of {} do not fill a whole number of bytes", t.elements, info.name), name);
     if (end < begin)
         return error_in(file, fmt::format("data_offsets [{}, {}] end before they begin", begin, end), name);
     if (end - begin != bits / 8)
-        return error_in(file, fmt::format("data_offsets [{}, {}] hold {} bytes, but shape [{}] of {} needs {}", begin,
-                                          end, end - begin, fmt::join(t.shape, ", "), info.name, bits / 8), name);
+        return error_in(file,
+                        fmt::format("data_offsets [{}, {}] hold {} bytes, but shape [{}] of {} needs {}", begin, end,
+                                    end - begin, fmt::join(t.shape, ", "), info.name, bits / 8),
+                        name);
     if (end > data_size)
-        return error_in(file, fmt::format("data_offsets end {} is past the end of the file (the data section holds "
-                                          "{} bytes)", end, data_size), name);
+        return error_in(file,
+                        fmt::format("data_offsets end {} is past the end of the file (the data section holds "
+                                    "{} bytes)",
+                                    end, data_size),
+                        name);
     t.data_begin = begin;
     t.data_end = end;
     t.bytes = end - begin;
@@ -172,8 +189,7 @@ Result<std::unordered_map<std::string, std::uint64_t>> top_level_keys(const std:
         if (c == '"') {
             std::size_t end = i + 1;
             bool escaped = false;
-            for (; end < text.size() && (text[end] != '"' || escaped); ++end)
-                escaped = !escaped && text[end] == '\\';
+            for (; end < text.size() && (text[end] != '"' || escaped); ++end) escaped = !escaped && text[end] == '\\';
             if (depth == 1 && expect_key) {
                 const std::string raw = text.substr(i, end + 1 - i);
                 std::string key = raw.substr(1, raw.size() - 2);
@@ -214,13 +230,11 @@ Result<std::string> read_text(const FileSystem& fs, const std::string& path, std
     return text;
 }
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 }  // namespace
 
-std::span<const SafetensorsDtypeInfo> safetensors_dtypes() { return kDtypes; }
+std::span<const SafetensorsDtypeInfo> safetensors_dtypes() {
+    return kDtypes;
+}
 
 std::optional<SafetensorsDtype> parse_safetensors_dtype(std::string_view name) {
     for (const auto& d : kDtypes)
@@ -241,8 +255,8 @@ Result<SafetensorsFile> read_safetensors(ByteSource& source) {
     if (n > kSafetensorsMaxHeaderBytes)
         return cur.error_at(0, fmt::format("header length {} is over the 100 MiB limit", n));
     if (n > cur.remaining())
-        return cur.error_at(0, fmt::format("header length {} is larger than the rest of the file ({} bytes)", n,
-                                           cur.remaining()));
+        return cur.error_at(
+            0, fmt::format("header length {} is larger than the rest of the file ({} bytes)", n, cur.remaining()));
     out.header_bytes = n;
     MOEFIT_TRY(text, cur.read_bytes(n, "the header"));
     MOEFIT_TRY(header, parse_json(text, out.file, 8, "the header"));
@@ -261,8 +275,9 @@ Result<SafetensorsFile> read_safetensors(ByteSource& source) {
             if (!entry.is_object()) return at_entry(error_in(out.file, "expected an object of strings", name), name);
             for (const auto& [key, value] : entry.items()) {
                 if (!value.is_string())
-                    return at_entry(error_in(out.file, "expected a string, found " + short_dump(value),
-                                             "__metadata__." + key), name);
+                    return at_entry(
+                        error_in(out.file, "expected a string, found " + short_dump(value), "__metadata__." + key),
+                        name);
                 out.metadata.emplace(key, value.get<std::string>());
             }
             continue;
@@ -278,9 +293,10 @@ Result<SafetensorsFile> read_safetensors(ByteSource& source) {
     const SafetensorsTensor* furthest = nullptr;  // the tensor reaching furthest so far
     for (const SafetensorsTensor& t : out.tensors) {
         if (furthest && t.bytes > 0 && t.data_begin < furthest->data_end)
-            return at_entry(error_in(out.file, fmt::format("data_offsets [{}, {}] overlap \"{}\" at [{}, {}]",
-                                                           t.data_begin, t.data_end, furthest->name,
-                                                           furthest->data_begin, furthest->data_end), t.name),
+            return at_entry(error_in(out.file,
+                                     fmt::format("data_offsets [{}, {}] overlap \"{}\" at [{}, {}]", t.data_begin,
+                                                 t.data_end, furthest->name, furthest->data_begin, furthest->data_end),
+                                     t.name),
                             t.name);
         if (!furthest || t.data_end > furthest->data_end) furthest = &t;
     }
@@ -331,8 +347,8 @@ Result<SafetensorsModel> read_safetensors_model(const std::string& path, const F
         for (const auto& [name, count] : per_shard) {
             const std::string file = join_path(dir, name);
             if (!fs.is_file(file)) {
-                Error e = error_in(index, fmt::format("shard \"{}\" is missing (the index maps {} tensors to it)",
-                                                      name, count));
+                Error e = error_in(
+                    index, fmt::format("shard \"{}\" is missing (the index maps {} tensors to it)", name, count));
                 e.kind = ErrorKind::io;
                 return e;
             }
@@ -355,8 +371,11 @@ Result<SafetensorsModel> read_safetensors_model(const std::string& path, const F
     for (const auto& [tensor, name] : weight_map) {
         auto it = owner.find(tensor);
         if (it == owner.end() || it->second != join_path(dir, name))
-            return error_in(model.index_file, fmt::format("the index maps this tensor to \"{}\", which does not "
-                                                          "contain it", name), tensor);
+            return error_in(model.index_file,
+                            fmt::format("the index maps this tensor to \"{}\", which does not "
+                                        "contain it",
+                                        name),
+                            tensor);
     }
     return model;
 }

@@ -12,26 +12,39 @@ namespace moefit {
 
 // Where an error was found. Empty fields are unknown and not printed.
 struct Location {
-    std::string file;                       // path or "<built-in:NAME>" or "--flag"
-    int line = 0;                           // 1-based; 0 = unknown
-    int column = 0;                         // 1-based; 0 = unknown
+    std::string file;                          // path or "<built-in:NAME>" or "--flag"
+    int line = 0;                              // 1-based; 0 = unknown
+    int column = 0;                            // 1-based; 0 = unknown
     std::optional<std::uint64_t> byte_offset;  // for binary inputs
-    std::string key;                        // dotted key path, e.g. "moe.num_experts"
+    std::string key;                           // dotted key path, e.g. "moe.num_experts"
 };
+
+// A location that is only a command-line flag ("--budget") or only a key ("steps"): what the
+// layer that knows the flag or key adds to an error from below.
+inline Location at_flag(std::string flag) {
+    Location l;
+    l.file = std::move(flag);
+    return l;
+}
+inline Location at_key(std::string key) {
+    Location l;
+    l.key = std::move(key);
+    return l;
+}
 
 // What kind of failure, so the CLI can map it to an exit code.
 enum class ErrorKind {
-    input,     // bad spec, file or flag value supplied by the user
-    not_found, // unknown model / hardware / quant name
-    io,        // file could not be read or written
-    internal,  // a bug: an invariant of moefit itself failed
+    input,      // bad spec, file or flag value supplied by the user
+    not_found,  // unknown model / hardware / quant name
+    io,         // file could not be read or written
+    internal,   // a bug: an invariant of moefit itself failed
 };
 
 struct Error {
     ErrorKind kind = ErrorKind::input;
     Location where;
-    std::string message;   // lowercase, says what was expected and what was found
-    std::string hint;      // optional "did you mean ...?" or a command to run
+    std::string message;  // lowercase, says what was expected and what was found
+    std::string hint;     // optional "did you mean ...?" or a command to run
 
     // "file:line:col: key: message" with only the known parts.
     std::string to_string() const;
@@ -84,13 +97,13 @@ private:
 }  // namespace moefit
 
 // Propagates an error from an expression returning Result<T>/Status; the one macro we keep.
-#define MOEFIT_TRY(var, expr)                          \
-    auto var##_result_ = (expr);                       \
-    if (!var##_result_) return var##_result_.error();  \
+#define MOEFIT_TRY(var, expr)                         \
+    auto var##_result_ = (expr);                      \
+    if (!var##_result_) return var##_result_.error(); \
     auto var = std::move(var##_result_).value()
 
-#define MOEFIT_CHECK(expr)                             \
-    do {                                               \
-        auto moefit_status_ = (expr);                  \
+#define MOEFIT_CHECK(expr)                                  \
+    do {                                                    \
+        auto moefit_status_ = (expr);                       \
         if (!moefit_status_) return moefit_status_.error(); \
     } while (0)
