@@ -28,7 +28,7 @@ namespace moefit::reference {
 
 struct CalibrateOptions {
     std::string scheme = "default=q8_0";                  // engine::parse_scheme text of the reference weights
-    std::uint64_t budget_bytes = 1ull << 30;              // weight bytes of the scaled model (scale_to_budget)
+    std::uint64_t budget_bytes = 2ull << 30;              // weight bytes of the scaled model (scale_to_budget)
     std::uint64_t layers = 8;                             // layers of the scaled model (0 = the model's)
     int steps = 16;                                       // timed decode steps at batch 1 per round
     int rounds = 9;                                       // rounds of timed steps between STREAM reads
