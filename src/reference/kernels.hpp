@@ -48,6 +48,9 @@ struct QuantizedVectors {
     std::size_t count = 0;
     std::vector<float> scales;
     std::vector<std::int8_t> codes;
+    // Per block, eight int32: -128 times the sum of codes 4j..4j+3 (lane j), for kernels that
+    // multiply w + 128 as an unsigned byte (kernels_x86.cpp, VNNI).
+    std::vector<std::int32_t> offsets;
 
     std::size_t blocks() const { return cols / 32; }
 };

@@ -86,12 +86,15 @@ void quantize_activations(const float* x, std::size_t stride, std::size_t count,
     out.count = count;
     out.scales.resize(count * blocks);
     out.codes.resize(count * cols);
+    out.offsets.resize(count * blocks * 8);
     for (std::size_t v = 0; v < count; ++v)
         for (std::size_t b = 0; b < blocks; ++b) {
             const float* xb = x + v * stride + b * 32;
             std::int8_t* q = out.codes.data() + (v * blocks + b) * 32;
             float& d = out.scales[v * blocks + b];
             if (!detail::quantize_block_x86(xb, q, d)) quantize_block(xb, q, d);
+            std::int32_t* o = out.offsets.data() + (v * blocks + b) * 8;
+            for (std::size_t j = 0; j < 8; ++j) o[j] = -128 * (q[4 * j] + q[4 * j + 1] + q[4 * j + 2] + q[4 * j + 3]);
         }
 }
 

@@ -119,16 +119,20 @@ MOEFIT_AVX2 inline __m256i weight_codes32(const std::uint8_t* blk, bool q4) {
     return _mm256_sub_epi8(both, _mm256_set1_epi8(8));
 }
 
-// Eight int32 sums of four products w * x each (lane j: elements 4j..4j+3), as u8 x s8 after
-// moving w's sign onto x. AVX2: pairs into int16 (at most 2 * 128 * 127, no saturation), then
-// pairs of those into int32; VNNI does both in one instruction.
-MOEFIT_AVX2 inline __m256i sums_avx2(__m256i w, __m256i x) {
+// Eight int32 sums of four products w * x each (lane j: elements 4j..4j+3) of one block.
+// `bias` is the block's QuantizedVectors::offsets (-128 times each lane's sum of x).
+// AVX2 multiplies u8 x s8 after moving w's sign onto x: pairs into int16 (at most
+// 2 * 128 * 127, no saturation), then pairs of those into int32. VNNI's vpdpbusd multiplies
+// u8 x s8 into int32 with no saturation, so it takes w + 128 (w xor 0x80) as the u8 side and
+// starts from the bias: sum (w + 128) x - 128 sum x = sum w x, one instruction less per block.
+MOEFIT_AVX2 inline __m256i sums_avx2(__m256i w, __m256i x, const std::int32_t*) {
     const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
     return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
 }
 #define MOEFIT_VNNI __attribute__((target("avx512f,avx512vl,avx512vnni,avx2,fma,f16c")))
-MOEFIT_VNNI inline __m256i sums_vnni(__m256i w, __m256i x) {
-    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+MOEFIT_VNNI inline __m256i sums_vnni(__m256i w, __m256i x, const std::int32_t* bias) {
+    const __m256i start = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias));
+    return _mm256_dpbusd_epi32(start, _mm256_xor_si256(w, _mm256_set1_epi8(static_cast<char>(0x80))), x);
 }
 
 // Software prefetch one 4 KiB page ahead of the row being read: the hardware prefetchers stop
@@ -138,13 +142,13 @@ MOEFIT_VNNI inline __m256i sums_vnni(__m256i w, __m256i x) {
 // at 16 KiB ahead. Past the end of a matrix it fetches a line that is not used (no fault).
 constexpr std::size_t kPrefetchBytes = 4096;
 // One block into `acc`: the eight int32 sums, as floats, times (weight scale * activation scale).
-#define MOEFIT_Q8X_BLOCK(SUMS, B, ACC)                                                                        \
-    do {                                                                                                      \
-        const std::uint8_t* blk = row + (B)*block_bytes;                                                      \
-        const __m256i s =                                                                                     \
-            SUMS(weight_codes32(blk, Q4), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + (B)*32))); \
-        const __m256 d = _mm256_set1_ps(_cvtsh_ss(load_u16(blk)) * xd[B]);                                    \
-        ACC = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, ACC);                                                 \
+#define MOEFIT_Q8X_BLOCK(SUMS, B, ACC)                                                                         \
+    do {                                                                                                       \
+        const std::uint8_t* blk = row + (B)*block_bytes;                                                       \
+        const __m256i s = SUMS(weight_codes32(blk, Q4),                                                        \
+                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + (B)*32)), xo + (B)*8); \
+        const __m256 d = _mm256_set1_ps(_cvtsh_ss(load_u16(blk)) * xd[B]);                                     \
+        ACC = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, ACC);                                                  \
     } while (false)
 
 // The loop of rows_portable (kernels_int8.cpp) in registers: even and odd blocks in two named
@@ -161,6 +165,7 @@ constexpr std::size_t kPrefetchBytes = 4096;
             for (std::size_t v = 0; v < x.count; ++v) {                                                               \
                 const std::int8_t* xq = x.codes.data() + v * x.cols;                                                  \
                 const float* xd = x.scales.data() + v * blocks;                                                       \
+                const std::int32_t* xo = x.offsets.data() + v * blocks * 8;                                           \
                 __m256 even = _mm256_setzero_ps(), odd = _mm256_setzero_ps();                                         \
                 std::size_t b = 0;                                                                                    \
                 for (; b + 2 <= blocks; b += 2) {                                                                     \
