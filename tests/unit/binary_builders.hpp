@@ -9,17 +9,21 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "spec/byte_reader.hpp"
 #include "spec/safetensors_reader.hpp"
 
 namespace moefit::test {
+
+// GGML tensor type ids (ggml.h: enum ggml_type) that the GGUF tests write.
+namespace ggml_type {
+inline constexpr std::uint32_t F32 = 0, F16 = 1, Q8_0 = 8, Q4_K = 12, Q6_K = 14;
+}
 
 // Appends little-endian values to a byte vector.
 struct ByteWriter {
@@ -47,21 +51,33 @@ struct ByteWriter {
 
 // GGUF value type ids, as in the file.
 namespace gguf_type {
-inline constexpr std::uint32_t u8 = 0, i8 = 1, u16 = 2, i16 = 3, u32 = 4, i32 = 5, f32 = 6, boolean = 7,
-                               string = 8, array = 9, u64 = 10, i64 = 11, f64 = 12;
+inline constexpr std::uint32_t u8 = 0, i8 = 1, u16 = 2, i16 = 3, u32 = 4, i32 = 5, f32 = 6, boolean = 7, string = 8,
+                               array = 9, u64 = 10, i64 = 11, f64 = 12;
 }
 
 class GgufBuilder {
 public:
-    GgufBuilder& magic(std::string m) { magic_ = std::move(m); return *this; }
-    GgufBuilder& version(std::uint32_t v) { version_ = v; return *this; }
+    GgufBuilder& magic(std::string m) {
+        magic_ = std::move(m);
+        return *this;
+    }
+    GgufBuilder& version(std::uint32_t v) {
+        version_ = v;
+        return *this;
+    }
     // Writes general.alignment (uint32) and lays the data section out with it.
     GgufBuilder& alignment(std::uint32_t a) {
         alignment_ = a;
         return kv_u32("general.alignment", a);
     }
-    GgufBuilder& tensor_count(std::uint64_t n) { tensor_count_ = n; return *this; }  // override
-    GgufBuilder& kv_count(std::uint64_t n) { kv_count_ = n; return *this; }          // override
+    GgufBuilder& tensor_count(std::uint64_t n) {
+        tensor_count_ = n;
+        return *this;
+    }  // override
+    GgufBuilder& kv_count(std::uint64_t n) {
+        kv_count_ = n;
+        return *this;
+    }  // override
 
     // A key/value with a raw payload after the type id (any type id, even an invalid one).
     GgufBuilder& kv_raw(const std::string& key, std::uint32_t type, const std::vector<std::uint8_t>& payload) {
@@ -177,9 +193,18 @@ public:
         return *this;
     }
     // Replaces the generated JSON header with this text (still padded to 8 bytes with spaces).
-    SafetensorsBuilder& raw_header(std::string text) { raw_header_ = std::move(text); return *this; }
-    SafetensorsBuilder& header_length(std::uint64_t n) { header_length_ = n; return *this; }  // override
-    SafetensorsBuilder& data_bytes(std::uint64_t n) { data_bytes_ = n; return *this; }        // override
+    SafetensorsBuilder& raw_header(std::string text) {
+        raw_header_ = std::move(text);
+        return *this;
+    }
+    SafetensorsBuilder& header_length(std::uint64_t n) {
+        header_length_ = n;
+        return *this;
+    }  // override
+    SafetensorsBuilder& data_bytes(std::uint64_t n) {
+        data_bytes_ = n;
+        return *this;
+    }  // override
 
     std::string header_text() const {
         std::string text = raw_header_ ? *raw_header_ : header_.dump();

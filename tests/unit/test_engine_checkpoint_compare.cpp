@@ -14,12 +14,11 @@
 using namespace moefit;
 using namespace moefit::engine;
 using moefit::test::GgufBuilder;
+using namespace moefit::test::ggml_type;
 using moefit::test::MemoryFileSystem;
 using moefit::test::SafetensorsBuilder;
 
 namespace {
-
-constexpr std::uint32_t F32 = 0, Q8_0 = 8, Q4_K = 12, Q6_K = 14;
 
 // The 1-layer Mixtral-like model of tests/golden/inspect_gguf_tiny_mixtral (scripts/
 // make_checkpoint_fixtures.py writes the same file).

@@ -15,7 +15,7 @@ using test::Case;
 using test::load;
 using test::run;
 
-engine::FitRequest request(const char* quant, std::uint64_t ctx) {
+engine::FitRequest placement_request(const char* quant, std::uint64_t ctx) {
     engine::FitRequest r;
     r.quant = quant;
     r.context_tokens = ctx;
@@ -43,13 +43,13 @@ TEST_SUITE("engine::placement") {
     TEST_CASE("per-device weights sum to the single-device total plus what replication adds") {
         const Case c = load("deepseek-v3", "8x-h200");
         const auto one = run(c, [] {
-            auto r = request("native", 4096);
+            auto r = placement_request("native", 4096);
             r.placement.gpus = 1;
             return r;
         }());
         CHECK(one.placement.device_weight_bytes() == one.weights.total_bytes);
         CHECK(extra_bytes(one) == 0);
-        const auto tp8 = run(c, request("native", 4096));
+        const auto tp8 = run(c, placement_request("native", 4096));
         CHECK(tp8.placement.layout.tp == 8);
         // Norms, router and MLA q_a/kv_a are whole on every rank: 7 extra copies, plus rounding.
         std::uint64_t replicated = 0;
@@ -63,7 +63,7 @@ TEST_SUITE("engine::placement") {
         CHECK(extra_bytes(tp8) >= 7 * replicated);
         CHECK(extra_bytes(tp8) <= 7 * replicated + 8 * c.inventory.tensors.size());
         // Layer split: nothing is replicated; llama.cpp keeps token_embd in host RAM.
-        auto r = request("Q4_K_M", 4096);
+        auto r = placement_request("Q4_K_M", 4096);
         r.runtime = engine::Runtime::llama_cpp;
         const auto split = run(c, r);
         CHECK(split.placement.layout.pp == 8);
@@ -79,7 +79,7 @@ TEST_SUITE("engine::placement") {
             const Case c = load(model, "8x-h200");
             for (auto runtime : {engine::Runtime::vllm, engine::Runtime::llama_cpp})
                 for (std::uint64_t gpus : {2ULL, 4ULL, 8ULL}) {
-                    auto r = request(runtime == engine::Runtime::vllm ? "native" : "Q4_K_M", 4096);
+                    auto r = placement_request(runtime == engine::Runtime::vllm ? "native" : "Q4_K_M", 4096);
                     r.runtime = runtime;
                     r.placement.gpus = gpus;
                     const auto f = run(c, r);
@@ -94,7 +94,7 @@ TEST_SUITE("engine::placement") {
         for (auto runtime : {engine::Runtime::vllm, engine::Runtime::llama_cpp}) {
             std::uint64_t previous = ~0ULL;
             for (std::uint64_t gpus : {1ULL, 2ULL, 4ULL, 8ULL}) {
-                auto r = request(runtime == engine::Runtime::vllm ? "native" : "Q4_K_M", 4096);
+                auto r = placement_request(runtime == engine::Runtime::vllm ? "native" : "Q4_K_M", 4096);
                 r.runtime = runtime;
                 r.placement.gpus = gpus;
                 const auto f = run(c, r);
@@ -105,18 +105,18 @@ TEST_SUITE("engine::placement") {
     }
 
     TEST_CASE("DeepSeek-V3 FP8 at 128K fits one 8xH200 node and not one 8xH100 node") {
-        const auto h200 = run(load("deepseek-v3", "8x-h200"), request("native", 131072));
+        const auto h200 = run(load("deepseek-v3", "8x-h200"), placement_request("native", 131072));
         CHECK(h200.verdict != engine::Verdict::does_not_fit);
         CHECK(h200.placement.stages.size() == 1);
         CHECK(h200.placement.stages[0].count == 8);
-        const auto h100 = run(load("deepseek-v3", "8x-h100"), request("native", 131072));
+        const auto h100 = run(load("deepseek-v3", "8x-h100"), placement_request("native", 131072));
         CHECK(h100.verdict == engine::Verdict::does_not_fit);
     }
 
     TEST_CASE("Kimi-K2 FP8 at 128K needs more than one 8xH200 node and fits two") {
         const Case c = load("kimi-k2", "8x-h200");
-        CHECK(run(c, request("native", 131072)).verdict == engine::Verdict::does_not_fit);
-        auto r = request("native", 131072);
+        CHECK(run(c, placement_request("native", 131072)).verdict == engine::Verdict::does_not_fit);
+        auto r = placement_request("native", 131072);
         r.placement.nodes = 2;
         const auto two = run(c, r);
         CHECK(two.capacity.devices == 16);
@@ -127,7 +127,7 @@ TEST_SUITE("engine::placement") {
 
     TEST_CASE("experts of the first blocks move to host RAM and the host is checked") {
         const Case c = load("mixtral-8x7b", "rtx-4090");
-        auto r = request("Q4_K_M", 32768);
+        auto r = placement_request("Q4_K_M", 32768);
         r.placement.host_memory_bytes = 64'000'000'000ULL;
         const auto none = run(c, r);
         CHECK(none.verdict == engine::Verdict::does_not_fit);
@@ -154,21 +154,21 @@ TEST_SUITE("engine::placement") {
             REQUIRE_FALSE(f.ok());
             CHECK(f.error().where.key == key);
         };
-        auto r = request("native", 4096);
+        auto r = placement_request("native", 4096);
         r.placement.tp = 3;
         bad(r, "tp");
-        r = request("native", 4096);
+        r = placement_request("native", 4096);
         r.placement.gpus = 9;
         bad(r, "gpus");
-        r = request("native", 4096);
+        r = placement_request("native", 4096);
         r.placement.cpu_moe = true;
         bad(r, "cpu-moe");
-        r = request("Q4_K_M", 4096);
+        r = placement_request("Q4_K_M", 4096);
         r.runtime = engine::Runtime::llama_cpp;
         r.placement.tp = 2;
         bad(r, "tp");
         const Case spark = load("mixtral-8x7b", "dgx-spark");
-        r = request("Q4_K_M", 4096);
+        r = placement_request("Q4_K_M", 4096);
         r.placement.n_cpu_moe = 4;
         auto f = engine::fit(spark.spec, spark.inventory, spark.hw, r);
         REQUIRE_FALSE(f.ok());
@@ -179,7 +179,7 @@ TEST_SUITE("engine::placement") {
         Case c = load("mixtral-8x7b", "8x-h200");
         c.spec.num_layers = 7;
         c.inventory = model::build_inventory(c.spec);
-        auto r = request("Q4_K_M", 4096);
+        auto r = placement_request("Q4_K_M", 4096);
         r.runtime = engine::Runtime::llama_cpp;
         const auto f = run(c, r);
         const auto& l = f.placement.layout;
@@ -212,7 +212,7 @@ TEST_SUITE("engine::placement") {
 
     TEST_CASE("expert parallel with data-parallel attention splits experts and sequences") {
         const Case c = load("deepseek-v3", "8x-h200");
-        auto r = request("native", 32768);
+        auto r = placement_request("native", 32768);
         r.sequences = 16;
         r.placement.ep = 8;
         const auto ep = run(c, r);

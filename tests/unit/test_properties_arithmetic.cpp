@@ -7,6 +7,7 @@
 #include "engine/kv_cache.hpp"
 #include "engine/scheme.hpp"
 #include "engine/weights.hpp"
+#include "engine_helpers.hpp"
 #include "model/accounting.hpp"
 #include "model/inventory.hpp"
 #include "model/validate.hpp"
@@ -16,6 +17,8 @@
 #include "util/units.hpp"
 
 using namespace moefit;
+
+using moefit::test::weights_of;
 
 namespace {
 
@@ -41,14 +44,6 @@ model::ModelSpec ten_trillion() {
     return s;
 }
 
-engine::WeightBytes weights(const model::ModelSpec& spec, const model::Inventory& inv, const char* scheme) {
-    auto parsed = engine::parse_scheme(scheme, spec);
-    REQUIRE(parsed.ok());
-    auto w = engine::compute_weights(inv, spec, *parsed);
-    REQUIRE(w.ok());
-    return std::move(w).value();
-}
-
 }  // namespace
 
 TEST_SUITE("properties::arithmetic") {
@@ -63,10 +58,10 @@ TEST_SUITE("properties::arithmetic") {
         CHECK(c.total > routed);
         CHECK(c.active < c.total);
         // Every element of f32 is 4 bytes and of bf16 2: the sums stay exact far past 2^32.
-        CHECK(weights(spec, inv, "default=f32").total_bytes == 4 * c.total);
-        CHECK(weights(spec, inv, "default=bf16").total_bytes == 2 * c.total);
+        CHECK(weights_of(spec, inv, "default=f32").total_bytes == 4 * c.total);
+        CHECK(weights_of(spec, inv, "default=bf16").total_bytes == 2 * c.total);
         // q8_0 everywhere: 34 bytes per 32 elements; every row here divides by 32.
-        CHECK(weights(spec, inv, "default=q8_0,router=q8_0,norms=q8_0").total_bytes == c.total / 32 * 34);
+        CHECK(weights_of(spec, inv, "default=q8_0,router=q8_0,norms=q8_0").total_bytes == c.total / 32 * 34);
     }
 
     TEST_CASE("a KV cache of 10^7 tokens for 10^4 sequences is exact in every runtime") {

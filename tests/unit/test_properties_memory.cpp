@@ -11,6 +11,7 @@
 #include "engine/kv_cache.hpp"
 #include "engine/scheme.hpp"
 #include "engine/weights.hpp"
+#include "engine_helpers.hpp"
 #include "invariants.hpp"
 #include "model/accounting.hpp"
 #include "model/inventory.hpp"
@@ -22,17 +23,11 @@
 
 using namespace moefit;
 
+using moefit::test::weights_of;
+
 namespace {
 
 constexpr std::uint64_t kSeeds = 24;
-
-engine::WeightBytes weights(const model::ModelSpec& spec, const model::Inventory& inv, const std::string& scheme) {
-    auto parsed = engine::parse_scheme(scheme, spec);
-    REQUIRE_MESSAGE(parsed.ok(), scheme, ": ", (parsed.ok() ? std::string() : parsed.error().to_string()));
-    auto w = engine::compute_weights(inv, spec, *parsed);
-    REQUIRE_MESSAGE(w.ok(), scheme, ": ", (w.ok() ? std::string() : w.error().to_string()));
-    return std::move(w).value();
-}
 
 spec::HardwareProfile device(std::uint64_t bytes) {
     auto hw = spec::custom_hardware(Size{bytes, UnitFamily::binary});
@@ -85,7 +80,7 @@ TEST_SUITE("properties::memory") {
             test::check_count_invariants(spec, inv, c);
             CHECK(c.active <= c.total);
             if (spec.is_moe()) CHECK(c.active < c.total);
-            const engine::WeightBytes w = weights(spec, inv, "Q4_K_M");
+            const engine::WeightBytes w = weights_of(spec, inv, "Q4_K_M");
             CHECK(w.active_bytes_per_token <= w.total_bytes);
             CHECK(w.params == c.total);
         }
@@ -98,7 +93,7 @@ TEST_SUITE("properties::memory") {
             const model::ModelSpec spec = test::generated_spec(seed);
             const model::Inventory inv = model::build_inventory(spec);
             std::vector<engine::WeightBytes> all;
-            for (const char* s : schemes) all.push_back(weights(spec, inv, s));
+            for (const char* s : schemes) all.push_back(weights_of(spec, inv, s));
             for (std::size_t i = 1; i < all.size(); ++i) {
                 CAPTURE(schemes[i]);
                 CHECK(all[i - 1].total_bytes < all[i].total_bytes);
@@ -107,8 +102,8 @@ TEST_SUITE("properties::memory") {
                     CHECK(all[i - 1].tensors[t].bytes <= all[i].tensors[t].bytes);
             }
             // The llama.cpp mixes keep the order of their nominal bits.
-            CHECK(weights(spec, inv, "Q2_K").total_bytes <= weights(spec, inv, "Q4_K_M").total_bytes);
-            CHECK(weights(spec, inv, "Q4_K_M").total_bytes <= weights(spec, inv, "Q8_0").total_bytes);
+            CHECK(weights_of(spec, inv, "Q2_K").total_bytes <= weights_of(spec, inv, "Q4_K_M").total_bytes);
+            CHECK(weights_of(spec, inv, "Q4_K_M").total_bytes <= weights_of(spec, inv, "Q8_0").total_bytes);
         }
     }
 
@@ -121,7 +116,7 @@ TEST_SUITE("properties::memory") {
             REQUIRE(model::finalize_spec(deeper).ok());
             const auto inv = model::build_inventory(spec), deeper_inv = model::build_inventory(deeper);
             CHECK(model::count_params(spec, inv).total < model::count_params(deeper, deeper_inv).total);
-            CHECK(weights(spec, inv, "Q4_K_M").total_bytes < weights(deeper, deeper_inv, "Q4_K_M").total_bytes);
+            CHECK(weights_of(spec, inv, "Q4_K_M").total_bytes < weights_of(deeper, deeper_inv, "Q4_K_M").total_bytes);
             for (engine::Runtime rt : kRuntimes) {
                 CAPTURE(engine::runtime_name(rt));
                 engine::KvOptions o;

@@ -8,6 +8,9 @@
 #include "model/inventory.hpp"
 #include "spec/hf_config.hpp"
 #include "spec/model_catalog.hpp"
+#include "text_helpers.hpp"
+
+using moefit::test::replace_once;
 
 using namespace moefit;
 
@@ -23,18 +26,12 @@ spec::HfConfig read(const std::string& text) {
     return std::move(r).value();
 }
 
-std::string error_of(const std::string& text) {
+std::string hf_error_of(const std::string& text) {
     auto r = spec::read_hf_config(text, "config.json");
     REQUIRE_FALSE(r.ok());
     std::string out = r.error().to_string();
     if (!r.error().hint.empty()) out += " | " + r.error().hint;
     return out;
-}
-
-std::string replace(std::string text, const std::string& from, const std::string& to) {
-    const auto at = text.find(from);
-    REQUIRE(at != std::string::npos);
-    return text.replace(at, from.size(), to);
 }
 
 model::ParamCounts counted(const model::ModelSpec& s) {
@@ -174,9 +171,9 @@ TEST_SUITE("spec::hf_config") {
         check_same_as_builtin(read(kDeepseekV2Lite).spec, "deepseek-v2-lite");
         check_same_as_builtin(read(kLlama4Scout).spec, "llama-4-scout");
         // Maverick: every second layer MoE, dense layers of intermediate_size_mlp in between.
-        std::string maverick = replace(kLlama4Scout, "\"num_local_experts\": 16", "\"num_local_experts\": 128");
-        maverick = replace(maverick, "\"interleave_moe_layer_step\": 1", "\"interleave_moe_layer_step\": 2");
-        maverick = replace(maverick, "10485760", "1048576");
+        std::string maverick = replace_once(kLlama4Scout, "\"num_local_experts\": 16", "\"num_local_experts\": 128");
+        maverick = replace_once(maverick, "\"interleave_moe_layer_step\": 1", "\"interleave_moe_layer_step\": 2");
+        maverick = replace_once(maverick, "10485760", "1048576");
         const spec::HfConfig m = read(maverick);
         CHECK(m.spec.moe.layer_freq == 2);
         CHECK(m.spec.intermediate_size == 16384);
@@ -232,10 +229,10 @@ TEST_SUITE("spec::hf_config") {
             CHECK(counted(d.spec).total == 2 * 100352 * h + 40 * per_layer + h);
         }
         SUBCASE("Llama 4: no_rope_layers choose chunked (RoPE) and full (NoPE) layers") {
-            const spec::HfConfig l = read(replace(kLlama4Scout, "\"interleave_moe_layer_step\": 1",
-                                                  "\"interleave_moe_layer_step\": 1, \"no_rope_layers\": "
-                                                  "[1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,"
-                                                  "1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,1,1,0]"));
+            const spec::HfConfig l = read(replace_once(kLlama4Scout, "\"interleave_moe_layer_step\": 1",
+                                                       "\"interleave_moe_layer_step\": 1, \"no_rope_layers\": "
+                                                       "[1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,"
+                                                       "1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,1,1,0]"));
             CHECK(l.spec.attention.layer_pattern == "CCF");
             CHECK(l.spec.attention.chunk_size == 8192);
         }
@@ -252,11 +249,13 @@ TEST_SUITE("spec::hf_config") {
             CHECK(p.spec.attention.o_bias);
             CHECK(p.spec.attention.layer_pattern == "S");
             REQUIRE(p.notes.size() == 1);
-            CHECK(p.notes[0] == "PhiMoE uses LayerNorm with a bias: the 65 norm biases and the lm_head bias are "
-                                "not counted");
+            CHECK(p.notes[0] ==
+                  "PhiMoE uses LayerNorm with a bias: the 65 norm biases and the lm_head bias are "
+                  "not counted");
         }
         SUBCASE("mlp_only_layers that leave a dense prefix become first_dense_layers") {
-            const spec::HfConfig q = read(replace(kQwen3_30B, "\"mlp_only_layers\": []", "\"mlp_only_layers\": [0, 1]"));
+            const spec::HfConfig q =
+                read(replace_once(kQwen3_30B, "\"mlp_only_layers\": []", "\"mlp_only_layers\": [0, 1]"));
             CHECK(q.spec.moe.first_dense_layers == 2);
             CHECK(q.spec.intermediate_size == 6144);
         }
@@ -272,7 +271,7 @@ TEST_SUITE("spec::hf_config") {
             return c.spec.native_format;
         };
         const std::string base = kQwen3_30B;
-        auto with = [&](const std::string& q) { return replace(base, "\"torch_dtype\": \"bfloat16\"", q); };
+        auto with = [&](const std::string& q) { return replace_once(base, "\"torch_dtype\": \"bfloat16\"", q); };
         CHECK(load_fixture("gpt-oss-120b").spec.native_format == "mxfp4_experts");
         CHECK(native(with(R"("torch_dtype": "bfloat16", "quantization_config": {"quant_method": "fp8",
             "weight_block_size": [128, 128], "modules_to_not_convert": ["lm_head"]})")) == "fp8_block128");
@@ -294,7 +293,7 @@ TEST_SUITE("spec::hf_config") {
 
     TEST_CASE("unsupported quantization is an error naming the key") {
         const std::string base = kQwen3_30B;
-        auto err = [&](const std::string& q) { return error_of(replace(base, "\"mlp_only_layers\": []", q)); };
+        auto err = [&](const std::string& q) { return hf_error_of(replace_once(base, "\"mlp_only_layers\": []", q)); };
         CHECK(err(R"("quantization_config": {"quant_method": "gptq", "bits": 8, "group_size": 128})") ==
               "config.json: quantization_config.bits: moefit knows 4-bit gptq, found 8");
         CHECK(err(R"("quantization_config": {"quant_method": "gtpq", "bits": 4})") ==
@@ -304,8 +303,9 @@ TEST_SUITE("spec::hf_config") {
               "config.json: quantization_config.weight_block_size: moefit knows 128x128 FP8 blocks (fp8_block128), "
               "found 64x64");
         CHECK(err(R"("quantization_config": {"quant_method": "compressed-tensors", "config_groups": {}, "ignore":
-            ["re:(unclosed"]})") == "config.json: quantization_config.ignore[0]: invalid regular expression "
-                                    "\"re:(unclosed\"");
+            ["re:(unclosed"]})") ==
+              "config.json: quantization_config.ignore[0]: invalid regular expression "
+              "\"re:(unclosed\"");
         CHECK(err(R"("quantization_config": {"quant_method": "awq", "bits": 4, "group_size": 128,
             "modules_to_not_convert": ["lm_head", "re:(.*)*x"]})") ==
               "config.json: quantization_config.modules_to_not_convert[1]: regular expression \"re:(.*)*x\" is too "
@@ -313,31 +313,31 @@ TEST_SUITE("spec::hf_config") {
     }
 
     TEST_CASE("missing and mistyped fields are errors naming the key path") {
-        CHECK(error_of(replace(kQwen3_30B, "\"hidden_size\": 2048,", "")) ==
+        CHECK(hf_error_of(replace_once(kQwen3_30B, "\"hidden_size\": 2048,", "")) ==
               "config.json: hidden_size: missing required key (expected a positive integer)");
-        CHECK(error_of(replace(kLlama4Scout, "\"num_local_experts\": 16", "\"num_local_experts\": \"x\"")) ==
+        CHECK(hf_error_of(replace_once(kLlama4Scout, "\"num_local_experts\": 16", "\"num_local_experts\": \"x\"")) ==
               "config.json: text_config.num_local_experts: expected a positive integer, found \"x\"");
-        CHECK(error_of(replace(kQwen3_30B, "\"num_hidden_layers\": 48", "\"num_hidden_layers\": -48")) ==
+        CHECK(hf_error_of(replace_once(kQwen3_30B, "\"num_hidden_layers\": 48", "\"num_hidden_layers\": -48")) ==
               "config.json: num_hidden_layers: expected a positive integer, found -48");
-        CHECK(error_of(replace(kQwen3_30B, "\"num_hidden_layers\": 48", "\"num_hidden_layers\": 48.0")) ==
+        CHECK(hf_error_of(replace_once(kQwen3_30B, "\"num_hidden_layers\": 48", "\"num_hidden_layers\": 48.0")) ==
               "config.json: num_hidden_layers: expected a positive integer, found 48.0");
-        CHECK(error_of(replace(kQwen3_30B, "\"num_hidden_layers\": 48", "\"num_hidden_layers\": 20000")) ==
+        CHECK(hf_error_of(replace_once(kQwen3_30B, "\"num_hidden_layers\": 48", "\"num_hidden_layers\": 20000")) ==
               "config.json: num_hidden_layers: expected a positive integer of at most 10000, found 20000");
-        CHECK(error_of(replace(kQwen3_30B, "\"tie_word_embeddings\": false", "\"tie_word_embeddings\": 0")) ==
+        CHECK(hf_error_of(replace_once(kQwen3_30B, "\"tie_word_embeddings\": false", "\"tie_word_embeddings\": 0")) ==
               "config.json: tie_word_embeddings: expected true or false, found 0");
-        CHECK(error_of(replace(kQwen3_30B, "\"mlp_only_layers\": []", "\"mlp_only_layers\": [3, 99]")) ==
+        CHECK(hf_error_of(replace_once(kQwen3_30B, "\"mlp_only_layers\": []", "\"mlp_only_layers\": [3, 99]")) ==
               "config.json: mlp_only_layers[1]: expected an integer from 0 to 47, found 99");
-        CHECK(error_of(replace(kLlama4Scout, "\"num_local_experts\": 16, \"num_experts_per_tok\": 1,", "")) ==
+        CHECK(hf_error_of(replace_once(kLlama4Scout, "\"num_local_experts\": 16, \"num_experts_per_tok\": 1,", "")) ==
               "config.json: text_config.num_local_experts: missing required key (expected a positive integer)");
-        CHECK(error_of(R"({"architectures": ["Llama4ForConditionalGeneration"]})") ==
+        CHECK(hf_error_of(R"({"architectures": ["Llama4ForConditionalGeneration"]})") ==
               "config.json: text_config: missing required key (expected the text model's settings)");
-        CHECK(error_of(R"({"architectures": ["DbrxForCausalLM"], "d_model": 64, "n_heads": 4, "n_layers": 2,
+        CHECK(hf_error_of(R"({"architectures": ["DbrxForCausalLM"], "d_model": 64, "n_heads": 4, "n_layers": 2,
             "vocab_size": 100, "ffn_config": {"moe_num_experts": 4, "moe_top_k": 1}})") ==
               "config.json: ffn_config.ffn_hidden_size: missing required key (expected a positive integer)");
     }
 
     TEST_CASE("an unknown or missing architecture lists the supported ones") {
-        CHECK(error_of(replace(kMistral7B, "MistralForCausalLM", "MixtralForCausalLMM")) ==
+        CHECK(hf_error_of(replace_once(kMistral7B, "MistralForCausalLM", "MixtralForCausalLMM")) ==
               "config.json: architectures[0]: unknown architecture \"MixtralForCausalLMM\"; moefit reads "
               "MixtralForCausalLM, Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, Qwen3NextForCausalLM, "
               "DeepseekV2ForCausalLM, DeepseekV3ForCausalLM, GptOssForCausalLM, Llama4ForConditionalGeneration, "
@@ -345,32 +345,33 @@ TEST_SUITE("spec::hf_config") {
               "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM | did you mean \"MixtralForCausalLM\" or "
               "\"MistralForCausalLM\"?");
         CHECK(spec::hf_supported_architectures().size() == 16);
-        CHECK(error_of(R"({"model_type": "mixtral"})") ==
+        CHECK(hf_error_of(R"({"model_type": "mixtral"})") ==
               "config.json: architectures: missing required key (expected a list such as [\"MixtralForCausalLM\"])");
-        CHECK(error_of(R"({"architectures": []})") ==
+        CHECK(hf_error_of(R"({"architectures": []})") ==
               "config.json: architectures: expected a non-empty list of architecture names, found a list");
     }
 
     TEST_CASE("invalid JSON and inconsistent models are reported with their place") {
-        CHECK(error_of("{\n  \"architectures\": [\"MixtralForCausalLM\"],\n  \"vocab_size\": ,\n}") ==
+        CHECK(hf_error_of("{\n  \"architectures\": [\"MixtralForCausalLM\"],\n  \"vocab_size\": ,\n}") ==
               "config.json:3:17: invalid JSON: syntax error while parsing value - unexpected ','; expected '[', '{', "
               "or a literal");
-        CHECK(error_of("[1, 2]") == "config.json: expected a JSON object, found a list");
-        CHECK(error_of(R"({"architectures": ["MixtralForCausalLM"], "vocab_size": 1e405})") ==
+        CHECK(hf_error_of("[1, 2]") == "config.json: expected a JSON object, found a list");
+        CHECK(hf_error_of(R"({"architectures": ["MixtralForCausalLM"], "vocab_size": 1e405})") ==
               "config.json: invalid JSON: number overflow parsing '1e405'");
-        CHECK(error_of(replace(kQwen3_30B, "\"num_key_value_heads\": 4", "\"num_key_value_heads\": 5")) ==
+        CHECK(hf_error_of(replace_once(kQwen3_30B, "\"num_key_value_heads\": 4", "\"num_key_value_heads\": 5")) ==
               "config.json: attention.num_kv_heads: the config describes an inconsistent model: num_heads (32) must "
               "be a multiple of num_kv_heads (5) | (the key is moefit's name for the setting; `moefit list keys` "
               "explains them)");
-        CHECK(error_of(replace(kLlama4Scout, "\"interleave_moe_layer_step\": 1", "\"moe_layers\": [0, 5, 7]")) ==
-              "config.json: text_config.moe_layers: MoE layers 0,5,7 cannot be described as a dense prefix followed "
-              "by every n-th layer, the only layouts moefit models");
-        CHECK(error_of(R"({"architectures": ["Qwen2ForCausalLM"], "vocab_size": 100, "hidden_size": 64,
+        CHECK(
+            hf_error_of(replace_once(kLlama4Scout, "\"interleave_moe_layer_step\": 1", "\"moe_layers\": [0, 5, 7]")) ==
+            "config.json: text_config.moe_layers: MoE layers 0,5,7 cannot be described as a dense prefix followed "
+            "by every n-th layer, the only layouts moefit models");
+        CHECK(hf_error_of(R"({"architectures": ["Qwen2ForCausalLM"], "vocab_size": 100, "hidden_size": 64,
             "intermediate_size": 128, "num_hidden_layers": 3, "num_attention_heads": 4,
             "layer_types": ["full_attention", "sliding_attention", "global"]})") ==
               "config.json: layer_types[2]: expected \"full_attention\", \"sliding_attention\", "
               "\"chunked_attention\" or \"linear_attention\", found \"global\"");
-        CHECK(error_of(R"({"architectures": ["Qwen2ForCausalLM"], "vocab_size": 100, "hidden_size": 64,
+        CHECK(hf_error_of(R"({"architectures": ["Qwen2ForCausalLM"], "vocab_size": 100, "hidden_size": 64,
             "intermediate_size": 128, "num_hidden_layers": 3, "num_attention_heads": 4,
             "layer_types": ["full_attention"]})") ==
               "config.json: layer_types: expected one entry per layer (3), found 1");
@@ -390,7 +391,8 @@ TEST_SUITE("spec::hf_config") {
         REQUIRE_FALSE(missing.ok());
         CHECK(missing.error().kind == ErrorKind::io);
         // _name_or_path names the model and, when it is a Hub id, its repository.
-        const spec::HfConfig named = read(replace(kMistral7B, "{", "{\"_name_or_path\": \"mistralai/Mistral-7B-v0.1\", "));
+        const spec::HfConfig named =
+            read(replace_once(kMistral7B, "{", "{\"_name_or_path\": \"mistralai/Mistral-7B-v0.1\", "));
         CHECK(named.spec.name == "Mistral-7B-v0.1");
         CHECK(named.spec.id == "mistral-7b-v0.1");
         CHECK(named.spec.hf_repo == "mistralai/Mistral-7B-v0.1");

@@ -45,7 +45,7 @@ model::ModelSpec source_spec(const std::string& name) {
     return *s;
 }
 
-SynthModel plan(const std::string& name, const std::string& quant = "f16", std::uint64_t budget = 16ull << 20) {
+SynthModel export_plan(const std::string& name, const std::string& quant = "f16", std::uint64_t budget = 16ull << 20) {
     SynthOptions o;
     o.format = SynthFormat::safetensors;
     o.budget_bytes = budget;
@@ -126,7 +126,7 @@ TEST_SUITE("synth::hf_export") {
         for (const char* name : {"mixtral-8x7b", "qwen3-235b-a22b", "deepseek-v3", "kimi-k2", "gpt-oss-20b", "glm-4.5",
                                  "deepseek-v2-lite", "llama-3.1-70b", "qwen2moe"}) {
             CAPTURE(name);
-            const SynthModel m = plan(name);
+            const SynthModel m = export_plan(name);
             CHECK(m.scheme == "fp16");
             const Folder f = build(m);
 
@@ -223,7 +223,7 @@ TEST_SUITE("synth::hf_export") {
 
     TEST_CASE("transformers names: Mixtral w1/w3/w2, Qwen gate/up/down_proj, DeepSeek MLA, gpt-oss fused experts") {
         const auto names = [](const std::string& model) {
-            const SynthModel m = plan(model);
+            const SynthModel m = export_plan(model);
             const spec::SafetensorsModel st = read_folder(build(m));
             std::vector<std::string> out;
             for (const auto& t : st.tensors) out.push_back(t.name);
@@ -288,7 +288,7 @@ TEST_SUITE("synth::hf_export") {
 
     TEST_CASE("the tensors hold the inventory's values where transformers keeps them") {
         SUBCASE("per-expert and plain tensors are slices of the inventory tensor") {
-            const SynthModel m = plan("mixtral-8x7b");
+            const SynthModel m = export_plan("mixtral-8x7b");
             const Folder f = build(m);
             const spec::SafetensorsModel st = read_folder(f);
             const std::size_t data = data_start(f.safetensors);
@@ -304,7 +304,7 @@ TEST_SUITE("synth::hf_export") {
                              encoded(m, q, 0, m.inventory.tensors[q].elements()).begin()));
         }
         SUBCASE("MLA kv_b_proj holds k_b transposed then v_b, per head") {
-            const SynthModel m = plan("deepseek-v3");
+            const SynthModel m = export_plan("deepseek-v3");
             const Folder f = build(m);
             const spec::SafetensorsModel st = read_folder(f);
             const std::size_t data = data_start(f.safetensors);
@@ -322,7 +322,7 @@ TEST_SUITE("synth::hf_export") {
                   inventory_f16(m, vb, (h * v + j) * lora + c));
         }
         SUBCASE("gpt-oss gate_up_proj interleaves gate and up, down_proj is transposed") {
-            const SynthModel m = plan("gpt-oss-20b");
+            const SynthModel m = export_plan("gpt-oss-20b");
             const Folder f = build(m);
             const spec::SafetensorsModel st = read_folder(f);
             const std::size_t data = data_start(f.safetensors);
@@ -350,7 +350,7 @@ TEST_SUITE("synth::hf_export") {
              std::vector<std::tuple<std::string, spec::SafetensorsDtype, std::string>>{
                  {"f32", spec::SafetensorsDtype::f32, "fp32"}, {"bf16", spec::SafetensorsDtype::bf16, "bf16"}}) {
             CAPTURE(quant);
-            const SynthModel m = plan("qwen3-235b-a22b", quant, 32ull << 20);
+            const SynthModel m = export_plan("qwen3-235b-a22b", quant, 32ull << 20);
             CHECK(m.scheme == layout);
             const Folder f = build(m);
             CHECK(nlohmann::json::parse(f.config)["torch_dtype"] == (quant == "f32" ? "float32" : "bfloat16"));
@@ -362,7 +362,7 @@ TEST_SUITE("synth::hf_export") {
     }
 
     TEST_CASE("a 500 MiB budget in f16 gives a Mixtral just under it") {
-        const SynthModel m = plan("mixtral-8x7b", "f16", 500ull << 20);
+        const SynthModel m = export_plan("mixtral-8x7b", "f16", 500ull << 20);
         CHECK(m.weights.total_bytes <= 500ull << 20);
         CHECK(m.weights.total_bytes == 506'030'720);  // 482.6 MiB: the next smaller scale step is over
         CHECK(m.scaled.moe.num_experts == 8);
@@ -413,7 +413,7 @@ TEST_SUITE("synth::hf_export") {
     }
 
     TEST_CASE("the manifest lists the folder's files") {
-        const SynthModel m = plan("gpt-oss-20b");
+        const SynthModel m = export_plan("gpt-oss-20b");
         auto files = build_safetensors(m);
         REQUIRE(files.ok());
         const auto j = synth_manifest(m, *files);

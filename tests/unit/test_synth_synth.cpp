@@ -22,8 +22,8 @@ using namespace moefit::synth;
 
 namespace {
 
-SynthModel plan(const std::string& name, const std::string& quant = "q8_0", std::uint64_t budget = 4ull << 20,
-                std::uint64_t layers = 4) {
+SynthModel synth_plan(const std::string& name, const std::string& quant = "q8_0", std::uint64_t budget = 4ull << 20,
+                      std::uint64_t layers = 4) {
     auto spec = spec::find_builtin_model(name);
     REQUIRE_MESSAGE(spec.ok(), spec.error().to_string());
     SynthOptions o;
@@ -49,7 +49,7 @@ TEST_SUITE("synth::synth") {
         for (const char* name :
              {"mixtral-8x7b", "qwen3-235b-a22b", "deepseek-v3", "kimi-k2", "gpt-oss-20b", "glm-4.5"}) {
             CAPTURE(name);
-            const SynthModel m = plan(name);
+            const SynthModel m = synth_plan(name);
             CHECK(m.weights.total_bytes <= 4ull << 20);
             auto file = build_gguf(m);
             REQUIRE_MESSAGE(file.ok(), file.error().to_string());
@@ -89,7 +89,7 @@ TEST_SUITE("synth::synth") {
     }
 
     TEST_CASE("the GGUF holds the reference pass's weights byte for byte") {
-        const SynthModel m = plan("deepseek-v3");
+        const SynthModel m = synth_plan("deepseek-v3");
         auto file = build_gguf(m);
         REQUIRE(file.ok());
         const spec::GgufHeader h = read_back(*file);
@@ -107,7 +107,7 @@ TEST_SUITE("synth::synth") {
     TEST_CASE("norms and the router stay f32 and matrices take the quant") {
         for (const char* quant : {"q8_0", "q4_0", "f16", "bf16", "f32"}) {
             CAPTURE(quant);
-            const SynthModel m = plan("gpt-oss-20b", quant);
+            const SynthModel m = synth_plan("gpt-oss-20b", quant);
             for (const engine::TensorAssignment& a : m.weights.tensors) {
                 const model::Tensor& t = m.inventory.tensors[a.tensor_index];
                 CAPTURE(t.name);
@@ -120,8 +120,8 @@ TEST_SUITE("synth::synth") {
     }
 
     TEST_CASE("the budget bounds the weights and a larger budget gives a larger model") {
-        const SynthModel small = plan("mixtral-8x7b", "q8_0", 4ull << 20);
-        const SynthModel large = plan("mixtral-8x7b", "q8_0", 16ull << 20);
+        const SynthModel small = synth_plan("mixtral-8x7b", "q8_0", 4ull << 20);
+        const SynthModel large = synth_plan("mixtral-8x7b", "q8_0", 16ull << 20);
         CHECK(small.weights.total_bytes <= 4ull << 20);
         CHECK(large.weights.total_bytes <= 16ull << 20);
         CHECK(large.weights.total_bytes > small.weights.total_bytes);
@@ -131,7 +131,7 @@ TEST_SUITE("synth::synth") {
     }
 
     TEST_CASE("the manifest's class bytes sum to the weights") {
-        const SynthModel m = plan("qwen3-235b-a22b");
+        const SynthModel m = synth_plan("qwen3-235b-a22b");
         const auto j = synth_manifest(m, {});
         std::uint64_t sum = 0;
         for (const auto& [cls, bytes] : j["weights"]["by_class"].items()) sum += bytes.get<std::uint64_t>();
@@ -154,7 +154,7 @@ TEST_SUITE("synth::synth") {
         REQUIRE_FALSE(st.ok());
         CHECK(st.error().message == "safetensors stores f32, f16 or bf16, not q8_0");
 
-        const SynthModel next = plan("qwen3-next-80b-a3b", "q8_0", 16ull << 20);
+        const SynthModel next = synth_plan("qwen3-next-80b-a3b", "q8_0", 16ull << 20);
         auto file = build_gguf(next);
         REQUIRE_FALSE(file.ok());
         CHECK(file.error().kind == ErrorKind::not_found);
