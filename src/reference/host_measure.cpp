@@ -46,19 +46,18 @@ constexpr std::size_t kGrain = 1 << 14;  // 64 KiB of floats per scheduling unit
 ReadProbe::ReadProbe(ThreadPool& pool, std::uint64_t bytes)
     : pool_(pool),
       floats_(std::max<std::size_t>(1, static_cast<std::size_t>(bytes / sizeof(float)) / kGrain) * kGrain),
-      buf_(new float[floats_]),
+      buf_(allocate_buffer(floats_ * sizeof(float))),
       sink_(pool.size()) {
     // First touch from the threads that will stream each share.
     pool_.parallel_for(floats_, kGrain, [&](std::size_t b, std::size_t e, std::size_t) {
-        for (std::size_t i = b; i < e; ++i) buf_[i] = static_cast<float>(i % 1024) * 1e-3f;
+        for (std::size_t i = b; i < e; ++i) data()[i] = static_cast<float>(i % 1024) * 1e-3f;
     });
 }
 
 double ReadProbe::read_bytes_per_second() {
     const auto t0 = Clock::now();
-    pool_.parallel_for(floats_, kGrain, [&](std::size_t b, std::size_t e, std::size_t t) {
-        sink_[t] += sum_floats(buf_.get() + b, e - b);
-    });
+    pool_.parallel_for(floats_, kGrain,
+                       [&](std::size_t b, std::size_t e, std::size_t t) { sink_[t] += sum_floats(data() + b, e - b); });
     const double seconds = seconds_since(t0);
     if (sink_[0] == 12345.0f) return 0;  // keeps the sums observable
     return static_cast<double>(floats_ * sizeof(float)) / seconds;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "reference/buffer.hpp"
 #include "reference/quant.hpp"
 #include "reference/thread_pool.hpp"
 
@@ -26,8 +27,10 @@ struct BandwidthMeasure {
 };
 
 // A buffer far larger than the caches, touched once (page faults are not timed), that is read
-// again and again: on a shared machine the bandwidth available drifts within seconds, so what the
-// reference pass moves is best set against reads taken right before and after it.
+// again and again. It is allocated as the reference pass allocates its weights (allocate_buffer:
+// huge pages where Linux gives them), so both read the same kind of memory. On a shared machine
+// the bandwidth available drifts within seconds, so what the reference pass moves is best set
+// against reads taken right before and after it.
 class ReadProbe {
 public:
     // `bytes` rounded down to whole 64 KiB grains; at least one grain.
@@ -36,13 +39,13 @@ public:
     // One read sweep over the buffer with every thread of the pool: bytes per second.
     double read_bytes_per_second();
 
-    float* data() { return buf_.get(); }
+    float* data() { return reinterpret_cast<float*>(buf_.get()); }
     std::size_t floats() const { return floats_; }
 
 private:
     ThreadPool& pool_;
     std::size_t floats_;
-    std::unique_ptr<float[]> buf_;
+    Buffer buf_;               // allocate_buffer, as the weights of the reference pass
     std::vector<float> sink_;  // per-thread sums, kept so the reads are not optimized away
 };
 

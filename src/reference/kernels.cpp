@@ -1,6 +1,5 @@
 #include "reference/kernels.hpp"
 
-#include <cstring>
 #include <memory>
 
 #include "reference/kernels_x86.hpp"
@@ -22,12 +21,6 @@ inline float reduce(const float* acc) {
     return s[0];
 }
 
-inline float half_scale(const std::uint8_t* p) {
-    std::uint16_t h;
-    std::memcpy(&h, p, 2);
-    return fp16_to_fp32(h);
-}
-
 MOEFIT_CLONES
 void rows_q8_0(const MatrixView& w, const float* x, float* y, std::size_t y_stride, std::size_t r0, std::size_t r1) {
     const std::size_t blocks = w.cols / kQ8Block;
@@ -36,7 +29,7 @@ void rows_q8_0(const MatrixView& w, const float* x, float* y, std::size_t y_stri
         float acc[kLanes] = {};
         for (std::size_t b = 0; b < blocks; ++b) {
             const std::uint8_t* blk = row + b * kQ8BlockBytes;
-            const float d = half_scale(blk);
+            const float d = block_scale(blk);
             const auto* q = reinterpret_cast<const std::int8_t*>(blk + 2);
             const float* xb = x + b * kQ8Block;
             for (std::size_t l = 0; l < kLanes; ++l) acc[l] += d * (static_cast<float>(q[l]) * xb[l]);
@@ -53,7 +46,7 @@ void rows_q4_0(const MatrixView& w, const float* x, float* y, std::size_t y_stri
         float acc[kLanes] = {};  // [0, 16): low nibbles (elements 0-15), [16, 32): high nibbles
         for (std::size_t b = 0; b < blocks; ++b) {
             const std::uint8_t* blk = row + b * kQ4BlockBytes;
-            const float d = half_scale(blk);
+            const float d = block_scale(blk);
             const std::uint8_t* q = blk + 2;
             const float* xb = x + b * kQ4Block;
             for (std::size_t l = 0; l < 16; ++l) {
@@ -94,7 +87,7 @@ void dequant_row(const MatrixView& w, std::size_t r, float* out) {
         case WeightKind::q8_0:
             for (std::size_t b = 0; b < w.cols / kQ8Block; ++b) {
                 const std::uint8_t* blk = row + b * kQ8BlockBytes;
-                const float d = half_scale(blk);
+                const float d = block_scale(blk);
                 const auto* q = reinterpret_cast<const std::int8_t*>(blk + 2);
                 for (std::size_t l = 0; l < kQ8Block; ++l) out[b * kQ8Block + l] = d * static_cast<float>(q[l]);
             }

@@ -25,12 +25,6 @@ inline void weight_codes(WeightKind kind, const std::uint8_t* blk, std::int8_t* 
     }
 }
 
-inline float half_scale(const std::uint8_t* p) {
-    std::uint16_t h;
-    std::memcpy(&h, p, 2);
-    return fp16_to_fp32(h);
-}
-
 // Two accumulators of eight lanes (even and odd blocks, so consecutive blocks do not wait on one
 // another's multiply-add), then (even + odd), and the eight lanes by halving: i + (i + 4),
 // i + (i + 2), 0 + 1; the order of the x86 versions.
@@ -48,7 +42,7 @@ void rows_portable(const MatrixView& w, const QuantizedVectors& x, float* y, std
             for (std::size_t b = 0; b < blocks; ++b) {
                 const std::uint8_t* blk = row + b * block_bytes;
                 weight_codes(w.kind, blk, q);
-                const float d = half_scale(blk) * xd[b];
+                const float d = block_scale(blk) * xd[b];
                 for (std::size_t j = 0; j < 8; ++j) {
                     std::int32_t s = 0;
                     for (std::size_t t = 0; t < 4; ++t) s += q[4 * j + t] * xq[b * 32 + 4 * j + t];

@@ -52,6 +52,13 @@ inline float fp16_to_fp32(std::uint16_t h) {
     return v;
 }
 
+// The fp16 scale d at the start of a Q8_0 or Q4_0 block (`block` need not be aligned).
+inline float block_scale(const std::uint8_t* block) {
+    std::uint16_t h;
+    __builtin_memcpy(&h, block, 2);
+    return fp16_to_fp32(h);
+}
+
 // bfloat16: the upper half of a float, rounded to nearest even (ggml's GGML_FP32_TO_BF16).
 std::uint16_t fp32_to_bf16(float f);
 inline float bf16_to_fp32(std::uint16_t b) {

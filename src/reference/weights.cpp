@@ -2,37 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
-#include <new>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include "engine/scheme.hpp"
 #include "reference/init.hpp"
 
 namespace moefit::reference {
-
-void FreeWeightBytes::operator()(std::uint8_t* p) const {
-    std::free(p);
-}
-
-WeightData allocate_weight_bytes(std::size_t bytes) {
-    constexpr std::size_t kHuge = 2u << 20;
-    void* p = nullptr;
-    if (bytes >= kHuge) {
-        const std::size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;  // aligned_alloc wants a multiple
-        p = std::aligned_alloc(kHuge, rounded);
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-        // A hint only: without transparent huge pages the call fails and 4 KiB pages serve.
-        if (p != nullptr) (void)madvise(p, rounded, MADV_HUGEPAGE);
-#endif
-    } else {
-        p = std::malloc(bytes == 0 ? 1 : bytes);
-    }
-    if (p == nullptr) throw std::bad_alloc();
-    return WeightData(static_cast<std::uint8_t*>(p));
-}
 
 MatrixView WeightTensor::matrix(std::size_t slice) const {
     MatrixView m;
@@ -85,7 +58,7 @@ Result<std::unique_ptr<ReferenceWeights>> ReferenceWeights::create(const model::
             return make_error(fmt::format("tensor \"{}\": {} rows of {} bytes do not make the engine's {} bytes",
                                           t.name, wt.rows * wt.slices, wt.row_bytes(), wt.bytes),
                               {}, ErrorKind::internal);
-        wt.data = allocate_weight_bytes(wt.bytes);
+        wt.data = allocate_buffer(wt.bytes);
         w->allocated_ += wt.bytes;
     }
     for (WeightTensor& wt : w->tensors_) {

@@ -12,6 +12,7 @@
 #include "engine/weights.hpp"
 #include "model/inventory.hpp"
 #include "model/spec.hpp"
+#include "reference/buffer.hpp"
 #include "reference/kernels.hpp"
 #include "reference/quant.hpp"
 #include "reference/thread_pool.hpp"
@@ -19,22 +20,11 @@
 
 namespace moefit::reference {
 
-// Frees what allocate_weight_bytes returned.
-struct FreeWeightBytes {
-    void operator()(std::uint8_t* p) const;
-};
-using WeightData = std::unique_ptr<std::uint8_t[], FreeWeightBytes>;
-
-// `bytes` of uninitialised memory for a tensor. Tensors of 2 MiB or more start on a 2 MiB boundary
-// and ask Linux for transparent huge pages: a decode step reads scattered expert slices, and with
-// 4 KiB pages every 4 KiB of them costs a TLB miss. Throws std::bad_alloc when memory runs out.
-WeightData allocate_weight_bytes(std::size_t bytes);
-
 struct WeightTensor {
     const model::Tensor* tensor = nullptr;
     std::size_t index = 0;  // in the inventory
     WeightKind kind = WeightKind::f32;
-    WeightData data;
+    Buffer data;              // allocate_buffer: huge pages where Linux gives them
     std::uint64_t bytes = 0;  // = engine::TensorAssignment::bytes
     std::size_t cols = 0;     // ne0
     std::size_t rows = 0;     // ne1 (1 for vectors)

@@ -1,12 +1,12 @@
 #include "spec/gguf_model.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <set>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "model/validate.hpp"
 #include "util/spelling.hpp"
@@ -32,12 +32,12 @@ struct ArchInfo {
     std::string_view gguf;
     std::string_view hf;  // Hugging Face architectures[0]
 };
-constexpr ArchInfo kArchs[] = {
-    {"llama", "LlamaForCausalLM"},         {"qwen2", "Qwen2ForCausalLM"},
-    {"qwen3", "Qwen3ForCausalLM"},         {"qwen2moe", "Qwen2MoeForCausalLM"},
-    {"qwen3moe", "Qwen3MoeForCausalLM"},   {"qwen3next", "Qwen3NextForCausalLM"},
+constexpr ArchInfo kGgufArchs[] = {
+    {"llama", "LlamaForCausalLM"},          {"qwen2", "Qwen2ForCausalLM"},
+    {"qwen3", "Qwen3ForCausalLM"},          {"qwen2moe", "Qwen2MoeForCausalLM"},
+    {"qwen3moe", "Qwen3MoeForCausalLM"},    {"qwen3next", "Qwen3NextForCausalLM"},
     {"deepseek2", "DeepseekV2ForCausalLM"}, {"glm4moe", "Glm4MoeForCausalLM"},
-    {"gpt-oss", "GptOssForCausalLM"},      {"llama4", "Llama4ForConditionalGeneration"},
+    {"gpt-oss", "GptOssForCausalLM"},       {"llama4", "Llama4ForConditionalGeneration"},
 };
 
 // Reads "<arch>.<key>" metadata; errors carry the file and the full key.
@@ -71,7 +71,9 @@ private:
                 if (x == 0) continue;
                 if (out != 0 && x != out)
                     return make_error(fmt::format("per-layer values differ ({} and {}); moefit describes layers "
-                                                  "with one value", out, x), {h_.file, 0, 0, {}, full});
+                                                  "with one value",
+                                                  out, x),
+                                      {h_.file, 0, 0, {}, full});
                 out = x;
             }
             return out;
@@ -244,7 +246,7 @@ Status read_moe(const Keys& k, const std::string& arch, const GgufHeader& h,
 Result<ModelSpec> build(const GgufHeader& h) {
     MOEFIT_TRY(arch, get_string(h, "general.architecture"));
     const ArchInfo* info = nullptr;
-    for (const ArchInfo& a : kArchs)
+    for (const ArchInfo& a : kGgufArchs)
         if (a.gguf == arch) info = &a;
     if (!info) {
         Error e = make_error(fmt::format("architecture \"{}\" is not supported (supported: {})", arch,
@@ -309,7 +311,7 @@ Result<ModelSpec> build(const GgufHeader& h) {
 
 std::vector<std::string> supported_gguf_architectures() {
     std::vector<std::string> out;
-    for (const ArchInfo& a : kArchs) out.emplace_back(a.gguf);
+    for (const ArchInfo& a : kGgufArchs) out.emplace_back(a.gguf);
     return out;
 }
 

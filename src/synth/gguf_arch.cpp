@@ -13,7 +13,8 @@ namespace {
 using model::AttentionKind;
 using model::ModelSpec;
 
-constexpr const char* kArchs[] = {"llama", "qwen2", "qwen3", "qwen2moe", "qwen3moe", "deepseek2", "gpt-oss", "glm4moe"};
+constexpr const char* kSynthGgufArchs[] = {"llama",    "qwen2",     "qwen3",   "qwen2moe",
+                                           "qwen3moe", "deepseek2", "gpt-oss", "glm4moe"};
 
 // llama.cpp's LLAMA_EXPERT_GATING_FUNC_TYPE_{SOFTMAX,SIGMOID}.
 constexpr std::uint32_t kGatingSoftmax = 1, kGatingSigmoid = 2;
@@ -103,7 +104,7 @@ void moe_keys(const ModelSpec& s, const std::string& arch, Keys& k) {
 }  // namespace
 
 std::vector<std::string> synth_gguf_architectures() {
-    return {std::begin(kArchs), std::end(kArchs)};
+    return {std::begin(kSynthGgufArchs), std::end(kSynthGgufArchs)};
 }
 
 Result<std::vector<GgufKv>> gguf_arch_metadata(const ModelSpec& s, std::uint32_t file_type) {

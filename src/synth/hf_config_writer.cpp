@@ -177,7 +177,7 @@ void write_gpt_oss(const ModelSpec& s, json& j) {
     j["intermediate_size"] = s.moe.expert_intermediate_size;
 }
 
-constexpr HfArch kArchs[] = {
+constexpr HfArch kHfArchs[] = {
     {"MixtralForCausalLM", "mixtral", write_mixtral},
     {"Qwen2MoeForCausalLM", "qwen2_moe", write_qwen2_moe},
     {"Qwen3MoeForCausalLM", "qwen3_moe", write_qwen3_moe},
@@ -191,7 +191,7 @@ constexpr HfArch kArchs[] = {
 };
 
 const HfArch* find_arch(const std::string& name) {
-    for (const HfArch& a : kArchs)
+    for (const HfArch& a : kHfArchs)
         if (name == a.name) return &a;
     return nullptr;
 }
@@ -246,7 +246,7 @@ std::string difference(const ModelSpec& s, const ModelSpec& back) {
 
 std::vector<std::string> synth_hf_architectures() {
     std::vector<std::string> out;
-    for (const HfArch& a : kArchs) out.emplace_back(a.name);
+    for (const HfArch& a : kHfArchs) out.emplace_back(a.name);
     return out;
 }
 
