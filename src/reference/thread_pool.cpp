@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <limits>
 
 namespace moefit::reference {
 namespace {
@@ -16,14 +15,28 @@ std::uint32_t generation_of(std::uint64_t ticket) {
     return static_cast<std::uint32_t>(ticket >> 32);
 }
 
-std::uint32_t chunk_of(std::uint64_t ticket) {
-    return static_cast<std::uint32_t>(ticket);
+// Stripe words: 24 bits of generation, 20 of next chunk, 20 of end chunk.
+constexpr std::uint64_t kChunkBits = 20, kChunkMask = (std::uint64_t{1} << kChunkBits) - 1;
+constexpr std::uint64_t kMaxChunks = kChunkMask;
+
+std::uint64_t stripe_word(std::uint32_t generation, std::uint64_t next, std::uint64_t end) {
+    return (static_cast<std::uint64_t>(generation & 0xffffffu) << (2 * kChunkBits)) | next << kChunkBits | end;
+}
+bool stripe_of(std::uint64_t word, std::uint32_t generation) {
+    return (word >> (2 * kChunkBits)) == (generation & 0xffffffu);
+}
+std::uint64_t next_of(std::uint64_t word) {
+    return (word >> kChunkBits) & kChunkMask;
+}
+std::uint64_t end_of(std::uint64_t word) {
+    return word & kChunkMask;
 }
 
 }  // namespace
 
 ThreadPool::ThreadPool(std::size_t threads) {
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    stripes_ = std::make_unique<Stripe[]>(threads);
     for (std::size_t i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker(i); });
 }
 
@@ -35,22 +48,29 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::run_chunks(std::uint32_t generation, std::size_t index) {
-    std::uint64_t t = ticket_.load(std::memory_order_acquire);
-    for (;;) {
-        if (generation_of(t) != generation) return;
-        // Read after the ticket showed `generation`: that generation's extent, or a newer one's
-        // (then the section of `generation` is over, and so is this call).
-        const std::uint64_t extent = extent_.load(std::memory_order_acquire);
-        if (generation_of(extent) != generation || chunk_of(t) >= chunk_of(extent)) return;
-        if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire))
-            continue;  // t now holds the current ticket
-        // The claim succeeded while the section was unfinished, so the caller is still inside
-        // parallel_for and its Section stays valid until this chunk is reported done.
-        const Section* s = section_.load(std::memory_order_acquire);
-        const std::size_t begin = static_cast<std::size_t>(chunk_of(t)) * s->chunk;
-        (*s->fn)(begin, std::min(s->n, begin + s->chunk), index);
-        done_.fetch_add(1, std::memory_order_acq_rel);
-        t = ticket_.load(std::memory_order_acquire);
+    const std::size_t threads = size();
+    for (std::size_t k = 0; k < threads; ++k) {
+        Stripe& stripe = stripes_[(index + k) % threads];
+        const bool own = k == 0;
+        std::uint64_t w = stripe.word.load(std::memory_order_acquire);
+        for (;;) {
+            // Another generation: a newer section has started, so the one of `generation` is over.
+            if (!stripe_of(w, generation)) return;
+            const std::uint64_t next = next_of(w), end = end_of(w);
+            if (next >= end) break;  // empty: on to the next stripe
+            const std::uint64_t claimed = own ? next : end - 1;
+            const std::uint64_t after =
+                own ? stripe_word(generation, next + 1, end) : stripe_word(generation, next, end - 1);
+            if (!stripe.word.compare_exchange_weak(w, after, std::memory_order_acq_rel, std::memory_order_acquire))
+                continue;  // w now holds the current word
+            // The claim succeeded while the section was unfinished, so the caller is still inside
+            // parallel_for and its Section stays valid until this chunk is reported done.
+            const Section* s = section_.load(std::memory_order_acquire);
+            const std::size_t begin = static_cast<std::size_t>(claimed) * s->chunk;
+            (*s->fn)(begin, std::min(s->n, begin + s->chunk), index);
+            done_.fetch_add(1, std::memory_order_acq_rel);
+            w = stripe.word.load(std::memory_order_acquire);
+        }
     }
 }
 
@@ -91,15 +111,18 @@ void ThreadPool::parallel_for(std::size_t n, std::size_t grain,
     Section s;
     s.fn = &fn;
     s.n = n;
-    constexpr std::size_t kMaxChunks = std::numeric_limits<std::uint32_t>::max();
+    const std::size_t threads = size();
     const std::size_t grains = (n + grain - 1) / grain;
-    const std::size_t per_chunk = std::max({std::size_t{1}, grains / (32 * size()), (grains + kMaxChunks - 1) / kMaxChunks});
+    const std::size_t per_chunk =
+        std::max({std::size_t{1}, grains / (32 * threads), (grains + kMaxChunks - 1) / kMaxChunks});
     s.chunk = per_chunk * grain;
     const auto chunks = static_cast<std::uint32_t>((n + s.chunk - 1) / s.chunk);
     const std::uint32_t generation = generation_of(ticket_.load()) + 1;
     done_.store(0, std::memory_order_relaxed);
     section_.store(&s, std::memory_order_release);
-    extent_.store(static_cast<std::uint64_t>(generation) << 32 | chunks, std::memory_order_release);
+    for (std::size_t t = 0; t < threads; ++t)
+        stripes_[t].word.store(stripe_word(generation, chunks * t / threads, chunks * (t + 1) / threads),
+                               std::memory_order_release);
     ticket_.store(static_cast<std::uint64_t>(generation) << 32);  // seq_cst: ordered before the sleepers_ load
     if (sleepers_.load() != 0) ticket_.notify_all();
     run_chunks(generation, 0);
