@@ -61,6 +61,9 @@ struct CalibrateResult {
     std::size_t threads = 0;
     BandwidthMeasure bandwidth;
     double kernel_flops_per_second = 0;  // matvec in the format holding most weight bytes, batch 1
+    // The kernels reading every weight matrix of the reference model once, in order, apart from
+    // the decode: what streaming alone reaches on this host, as a fraction of the STREAM read.
+    StreamingMeasure streaming;
     WeightKind kernel_kind = WeightKind::q8_0;
     model::ModelSpec scaled;             // the reference model's spec
     std::string scheme;                  // canonical scheme name
@@ -74,7 +77,9 @@ struct CalibrateResult {
     double measured_bytes_per_step = 0;  // counted by the pass: weights + KV read + KV written
     double measured_bytes_per_second = 0;
     std::uint64_t context_tokens = 0;  // decode depth the prediction is made at (mid-run)
-    engine::DecodeResult predicted;    // on `profile`, streaming at all of the measured read (eta_bw = 1)
+    // On `profile`, streaming at the kernels' measured rate: eta_bw = streaming.fraction_of_read
+    // (capped at 1), its high end all of the STREAM read (eta_bw = 1).
+    engine::DecodeResult predicted;
     double fitted_bandwidth_efficiency = 0;
     engine::DecodeResult predicted_fitted;  // the same with the fitted efficiency as calibration
     spec::HardwareProfile profile;          // kind cpu: measured bandwidth, threads, host memory

@@ -83,6 +83,49 @@ BandwidthMeasure measure_bandwidth(ThreadPool& pool, const HostMeasureOptions& o
     return m;
 }
 
+StreamingMeasure measure_kernel_streaming(ThreadPool& pool, std::span<const MatrixView> matrices, ReadProbe& probe,
+                                          bool q8_activations, int repeats) {
+    std::size_t max_cols = 0, max_rows = 0;
+    std::uint64_t bytes = 0;
+    for (const MatrixView& m : matrices) {
+        max_cols = std::max(max_cols, m.cols), max_rows = std::max(max_rows, m.rows);
+        bytes += static_cast<std::uint64_t>(m.rows) * m.row_bytes;
+    }
+    if (bytes == 0 || repeats < 1) return {};
+    std::vector<float> x(max_cols), y(max_rows);
+    for (std::size_t i = 0; i < max_cols; ++i) x[i] = uniform_pm1(1u << 29 | i);
+    std::vector<std::vector<float>> scratch(pool.size(), std::vector<float>(max_cols));
+    // One quantized copy per width, made before the sweeps (the pass makes its copies per step,
+    // outside the products too).
+    std::vector<QuantizedVectors> quantized(matrices.size());
+    std::vector<bool> blocks(matrices.size(), false);
+    for (std::size_t i = 0; i < matrices.size(); ++i) {
+        const MatrixView& m = matrices[i];
+        blocks[i] = q8_activations && (m.kind == WeightKind::q8_0 || m.kind == WeightKind::q4_0);
+        if (blocks[i]) quantize_activations(x.data(), m.cols, 1, m.cols, quantized[i]);
+    }
+    std::vector<double> rates, fractions;
+    double read_before = probe.read_bytes_per_second();
+    for (int r = 0; r < repeats; ++r) {
+        const auto t0 = Clock::now();
+        for (std::size_t i = 0; i < matrices.size(); ++i) {
+            const MatrixView& m = matrices[i];
+            pool.parallel_for(m.rows, 16, [&](std::size_t b, std::size_t e, std::size_t t) {
+                if (blocks[i])
+                    matmul_rows_q8x(m, quantized[i], y.data(), 1, b, e);
+                else
+                    matmul_rows(m, x.data(), m.cols, 1, y.data(), 1, b, e, scratch[t].data());
+            });
+        }
+        const double seconds = seconds_since(t0);
+        const double read_after = probe.read_bytes_per_second();
+        rates.push_back(static_cast<double>(bytes) / seconds);
+        fractions.push_back(rates.back() / ((read_before + read_after) / 2));
+        read_before = read_after;
+    }
+    return {median(rates), median(fractions)};
+}
+
 double measure_kernel_flops(ThreadPool& pool, WeightKind kind, bool q8_activations, int repeats) {
     const std::size_t cols = 1024, rows = 192, iters = 64;
     const std::size_t rb = row_bytes(kind, cols);

@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "reference/buffer.hpp"
+#include "reference/kernels.hpp"
 #include "reference/quant.hpp"
 #include "reference/thread_pool.hpp"
 
@@ -57,6 +59,20 @@ BandwidthMeasure measure_bandwidth(ThreadPool& pool, const HostMeasureOptions& o
 // enough for the L2 cache, with every thread of `pool`; median of `repeats` timings. For Q8_0 and
 // Q4_0, `q8_activations` picks matmul_rows_q8x (ModelOptions::q8_activations) over matmul_rows.
 double measure_kernel_flops(ThreadPool& pool, WeightKind kind, bool q8_activations = true, int repeats = 5);
+
+// How fast the pass's batch-1 kernels stream a set of weight matrices out of memory, apart from
+// any model: each matrix read once in order, one parallel section per matrix, against STREAM
+// reads taken just before and just after each sweep.
+struct StreamingMeasure {
+    double bytes_per_second = 0;  // median over the sweeps
+    double fraction_of_read = 0;  // median over the sweeps of (bytes per second / mean of the reads around it)
+};
+
+// Sweeps `matrices` `repeats` times with every thread of `pool` (Q8_0 and Q4_0 through
+// matmul_rows_q8x when `q8_activations`, as ModelOptions::q8_activations, the rest through
+// matmul_rows), multiplying each by one vector of its width. Zeros when there is nothing to read.
+StreamingMeasure measure_kernel_streaming(ThreadPool& pool, std::span<const MatrixView> matrices, ReadProbe& probe,
+                                          bool q8_activations = true, int repeats = 3);
 
 // The median of `v` (0 for an empty vector).
 double median(std::vector<double> v);

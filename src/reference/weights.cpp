@@ -17,6 +17,17 @@ MatrixView WeightTensor::matrix(std::size_t slice) const {
     return m;
 }
 
+std::vector<MatrixView> ReferenceWeights::matrices() const {
+    std::vector<MatrixView> out;
+    for (const WeightTensor& t : tensors_) {
+        if (t.rows * t.slices <= 1) continue;
+        MatrixView m = t.matrix(0);
+        m.rows = t.rows * t.slices;
+        out.push_back(m);
+    }
+    return out;
+}
+
 std::vector<float> WeightTensor::decode(std::size_t row) const {
     std::vector<float> out(cols);
     decode_row(kind, data.get() + row * row_bytes(), out);

@@ -58,6 +58,9 @@ public:
     const WeightTensor* find(const std::string& name) const;
     // The tensor "blk.<layer>.<suffix>", nullptr when absent.
     const WeightTensor* layer(std::uint64_t layer, const char* suffix) const;
+    // Every tensor of more than one row as one matrix, in allocation order (the slices of a
+    // stacked tensor are consecutive rows): what a sweep over all the weights reads.
+    std::vector<MatrixView> matrices() const;
 
 private:
     model::ModelSpec spec_;

@@ -39,6 +39,9 @@ std::string render_calibrate_text(const reference::CalibrateResult& r) {
     out += fmt::format("reference model: {} scaled to {} layers, hidden {}, {} experts (k = {}), {}, {} of weights\n",
                        s.name, s.num_layers, s.hidden_size, s.moe.num_experts, s.moe.experts_per_token, r.scheme,
                        format_bytes(r.weight_bytes));
+    out += fmt::format(
+        "streaming: the kernels read every weight once in order at {:.2f} GB/s = {:.2f} of the STREAM read\n",
+        r.streaming.bytes_per_second / 1e9, r.streaming.fraction_of_read);
     const double predicted = r.predicted.total.value;
     out += fmt::format("decode at batch 1 ({} rounds of {} steps between STREAM reads, depth ~{}; the median round):\n",
                        r.rounds.size(), r.steps, r.context_tokens);
@@ -67,7 +70,9 @@ nlohmann::ordered_json calibrate_json(const reference::CalibrateResult& r) {
                  {"read_bytes_per_second", r.bandwidth.read_bytes_per_second},
                  {"triad_bytes_per_second", r.bandwidth.triad_bytes_per_second},
                  {"kernel", kind_text(r.kernel_kind)},
-                 {"kernel_flops_per_second", r.kernel_flops_per_second}};
+                 {"kernel_flops_per_second", r.kernel_flops_per_second},
+                 {"streaming_bytes_per_second", r.streaming.bytes_per_second},
+                 {"streaming_fraction_of_read", r.streaming.fraction_of_read}};
     j["model"] = {{"name", r.scaled.name},
                   {"layers", r.scaled.num_layers},
                   {"hidden_size", r.scaled.hidden_size},
@@ -108,6 +113,8 @@ std::string render_host_profile_toml(const reference::CalibrateResult& r) {
     out += fmt::format(
         "# Matvec kernel ({}, batch 1, cache-resident): {:.1f} GFLOP/s (a cpu profile has no key for it).\n",
         kind_text(r.kernel_kind), r.kernel_flops_per_second / 1e9);
+    out += fmt::format("# The kernels streaming the reference weights in order: {:.2f} GB/s, {:.2f} of the read.\n",
+                       r.streaming.bytes_per_second / 1e9, r.streaming.fraction_of_read);
     out += fmt::format("# Reference decode of {} ({}, {}): measured {:.2f} tok/s, predicted {:.2f} tok/s.\n",
                        r.scaled.name, r.scheme, format_bytes(r.weight_bytes), r.measured_tokens_per_second,
                        r.predicted.total.value);
