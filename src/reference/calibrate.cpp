@@ -92,6 +92,7 @@ Result<CalibrateResult> calibrate(const model::ModelSpec& full, ThreadPool& pool
                                          at_key("host_memory_bytes")));
     CalibrateResult r;
     r.threads = pool.size();
+    r.last_level_cache_bytes = options.last_level_cache_bytes;
 
     HostMeasureOptions hm;
     hm.buffer_bytes = options.bandwidth_buffer_bytes;

@@ -35,6 +35,7 @@ struct CalibrateOptions {
     std::uint64_t bandwidth_buffer_bytes = 512ull << 20;  // STREAM buffer; far larger than the caches
     int repeats = 3;                                      // bandwidth and kernel timing repeats (medians)
     std::uint64_t host_memory_bytes = 0;                  // RAM of the host (the caller asks the OS); >= 512 MiB
+    std::uint64_t last_level_cache_bytes = 0;             // as the OS reports it (the caller asks); 0: unknown
     std::uint64_t seed = 1;
     std::string runtime = "llama.cpp";  // whose efficiency row the prediction uses
 };
@@ -59,6 +60,7 @@ struct CalibrateRound {
 
 struct CalibrateResult {
     std::size_t threads = 0;
+    std::uint64_t last_level_cache_bytes = 0;  // CalibrateOptions'; 0: unknown
     BandwidthMeasure bandwidth;
     double kernel_flops_per_second = 0;  // matvec in the format holding most weight bytes, batch 1
     // The kernels reading every weight matrix of the reference model once, in order, apart from

@@ -53,6 +53,16 @@ std::string render_calibrate_text(const reference::CalibrateResult& r) {
                        format_bytes(static_cast<std::uint64_t>(r.predicted.step.device_bytes)),
                        engine::bound_name(r.predicted.step.bound));
     out += fmt::format("  measured / predicted = {:.2f}\n", ratio(r.measured_tokens_per_second, predicted));
+    if (r.last_level_cache_bytes > 0) {
+        // A step that a cache can hold is partly read from it: the measurement then runs ahead of
+        // the memory, and the fitted efficiency with it.
+        const double times = r.measured_bytes_per_step / static_cast<double>(r.last_level_cache_bytes);
+        const char* note = times < 1 ? ": much of it stays cached between steps, so the measurement runs ahead "
+                                       "of the memory (a larger --budget avoids that)"
+                                     : "";
+        out += fmt::format("  a step reads {:.1f} times the last-level cache ({}){}\n", times,
+                           format_bytes(r.last_level_cache_bytes), note);
+    }
     std::string fractions;
     for (const reference::CalibrateRound& c : r.rounds)
         fractions += fmt::format("{}{:.2f}", fractions.empty() ? "" : ", ", c.fraction_of_read);
@@ -67,6 +77,7 @@ nlohmann::ordered_json calibrate_json(const reference::CalibrateResult& r) {
     j["schema"] = "moefit.calibrate";
     j["schema_version"] = kCalibrateSchemaVersion;
     j["host"] = {{"threads", r.threads},
+                 {"last_level_cache_bytes", r.last_level_cache_bytes},
                  {"read_bytes_per_second", r.bandwidth.read_bytes_per_second},
                  {"triad_bytes_per_second", r.bandwidth.triad_bytes_per_second},
                  {"kernel", kind_text(r.kernel_kind)},

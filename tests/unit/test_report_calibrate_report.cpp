@@ -18,6 +18,7 @@ reference::CalibrateResult sample() {
     r.bandwidth.triad_bytes_per_second = 9e9;
     r.bandwidth.read_samples = {10e9};
     r.kernel_flops_per_second = 20e9;
+    r.streaming = {9e9, 0.9};
     r.scaled = spec::find_builtin_model("qwen3-30b-a3b").value();
     r.scheme = "default=q8_0";
     r.weight_bytes = 1ull << 30;
@@ -78,6 +79,24 @@ TEST_SUITE("report::calibrate_report") {
         REQUIRE(j["decode"]["rounds"].size() == 3);
         CHECK(j["decode"]["rounds"][1]["fraction_of_read"] == 0.8);
         CHECK(j["efficiency"]["fitted_bandwidth"] == 0.8);
+        CHECK(text.find("at 9.00 GB/s = 0.90 of the STREAM read") != std::string::npos);
+        CHECK(j["host"]["streaming_fraction_of_read"] == 0.9);
+        // Without a cache size from the OS there is no cache line.
+        CHECK(text.find("last-level cache") == std::string::npos);
+        CHECK(j["host"]["last_level_cache_bytes"] == 0);
+    }
+
+    TEST_CASE("a step smaller than the last-level cache is flagged, a larger one only sized against it") {
+        reference::CalibrateResult r = sample();  // 1e9 bytes per step
+        r.last_level_cache_bytes = 2'000'000'000;
+        const std::string small = report::render_calibrate_text(r);
+        CHECK(small.find("a step reads 0.5 times the last-level cache") != std::string::npos);
+        CHECK(small.find("runs ahead of the memory") != std::string::npos);
+        r.last_level_cache_bytes = 250'000'000;
+        const std::string large = report::render_calibrate_text(r);
+        CHECK(large.find("a step reads 4.0 times the last-level cache") != std::string::npos);
+        CHECK(large.find("runs ahead of the memory") == std::string::npos);
+        CHECK(report::calibrate_json(r)["host"]["last_level_cache_bytes"] == 250'000'000);
     }
 
     TEST_CASE("the efficiency override row parses in an efficiency table") {
