@@ -26,12 +26,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 skip() { echo "skipped: $*"; exit 77; }
 
 command -v node >/dev/null || skip "node is not installed"
-# On CPUs with AMX, llama.cpp's CPU backend moves Q8_0/Q4_0 weights into its own AMX buffer
-# (another layout and size, so its model buffer is no longer the file's tensor bytes), and
-# node-llama-cpp 3.22.1 offers no way to turn that off; its DeepSeek-V3 and Kimi-K2 graphs then
-# abort in ggml-backend.cpp (GGML_ASSERT(*cur_backend_id != -1)). Seen on a Xeon with amx_tile.
-grep -qw amx_tile /proc/cpuinfo 2>/dev/null &&
-    skip "this CPU has AMX: llama.cpp repacks weights into its AMX buffer, so its sizes are not comparable"
 command -v npm >/dev/null || skip "npm is not installed"
 if [ ! -d "$cache/node_modules/node-llama-cpp" ] || [ ! -d "$cache/node_modules/@node-llama-cpp/linux-x64" ]; then
     timeout 20 npm view node-llama-cpp version >/dev/null 2>&1 || skip "the npm registry is not reachable"
@@ -40,6 +34,27 @@ if [ ! -d "$cache/node_modules/node-llama-cpp" ] || [ ! -d "$cache/node_modules/
     echo "installing node-llama-cpp into $cache"
     (cd "$cache" && timeout 300 npm install --omit=optional --no-audit --no-fund \
         node-llama-cpp @node-llama-cpp/linux-x64 >/dev/null 2>&1) || skip "npm install node-llama-cpp failed"
+fi
+# On CPUs with AMX, the CPU backend variant built for them (libggml-cpu-sapphirerapids.so in
+# node-llama-cpp 3.22.1) moves Q8_0/Q4_0 weights into its own AMX buffer, another layout and size,
+# so llama.cpp's model buffer is no longer the file's tensor bytes, and its DeepSeek-V3 and Kimi-K2
+# graphs abort in ggml-backend.cpp (GGML_ASSERT(*cur_backend_id != -1)); node-llama-cpp offers no
+# way to turn that off. ggml loads the best CPU variant present in its folder, so a copy of the
+# cache without the variants that hold the AMX buffer type makes it take the best one without
+# (on a Xeon VM with AMX and AVX-512 VNNI: all four models then match, 0.00-0.01%).
+if grep -qw amx_tile /proc/cpuinfo 2>/dev/null; then
+    noamx="$cache-noamx"
+    if [ ! -d "$noamx" ] || [ "$cache/node_modules" -nt "$noamx" ]; then
+        rm -rf "$noamx"
+        cp -a "$cache" "$noamx"
+        grep -l -a ggml_backend_amx_buffer_type "$noamx"/node_modules/@node-llama-cpp/*/bins/*/libggml-cpu-*.so \
+            2>/dev/null | while read -r lib; do rm -f "$lib"; done || true
+        touch "$noamx"
+    fi
+    ls "$noamx"/node_modules/@node-llama-cpp/*/bins/*/libggml-cpu-*.so >/dev/null 2>&1 ||
+        skip "this CPU has AMX and node-llama-cpp has no CPU backend without AMX buffers"
+    echo "this CPU has AMX: llama.cpp runs with its CPU backend variants that have no AMX buffer ($noamx)"
+    cache=$noamx
 fi
 # The loader resolves node-llama-cpp from its own folder, so it runs from the cache.
 cp "$here/llama_cpp_load.mjs" "$cache/llama_cpp_load.mjs"
