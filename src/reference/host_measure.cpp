@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
 
 #include "reference/init.hpp"
@@ -96,13 +97,15 @@ StreamingMeasure measure_kernel_streaming(ThreadPool& pool, std::span<const Matr
     for (std::size_t i = 0; i < max_cols; ++i) x[i] = uniform_pm1(1u << 29 | i);
     std::vector<std::vector<float>> scratch(pool.size(), std::vector<float>(max_cols));
     // One quantized copy per width, made before the sweeps (the pass makes its copies per step,
-    // outside the products too).
-    std::vector<QuantizedVectors> quantized(matrices.size());
-    std::vector<bool> blocks(matrices.size(), false);
+    // outside the products too); nullptr for the matrices that take x in float.
+    std::map<std::size_t, QuantizedVectors> by_width;
+    std::vector<const QuantizedVectors*> quantized(matrices.size(), nullptr);
     for (std::size_t i = 0; i < matrices.size(); ++i) {
         const MatrixView& m = matrices[i];
-        blocks[i] = q8_activations && (m.kind == WeightKind::q8_0 || m.kind == WeightKind::q4_0);
-        if (blocks[i]) quantize_activations(x.data(), m.cols, 1, m.cols, quantized[i]);
+        if (!q8_activations || (m.kind != WeightKind::q8_0 && m.kind != WeightKind::q4_0)) continue;
+        auto [it, added] = by_width.try_emplace(m.cols);
+        if (added) quantize_activations(x.data(), m.cols, 1, m.cols, it->second);
+        quantized[i] = &it->second;
     }
     std::vector<double> rates, fractions;
     double read_before = probe.read_bytes_per_second();
@@ -111,8 +114,8 @@ StreamingMeasure measure_kernel_streaming(ThreadPool& pool, std::span<const Matr
         for (std::size_t i = 0; i < matrices.size(); ++i) {
             const MatrixView& m = matrices[i];
             pool.parallel_for(m.rows, 16, [&](std::size_t b, std::size_t e, std::size_t t) {
-                if (blocks[i])
-                    matmul_rows_q8x(m, quantized[i], y.data(), 1, b, e);
+                if (quantized[i] != nullptr)
+                    matmul_rows_q8x(m, *quantized[i], y.data(), 1, b, e);
                 else
                     matmul_rows(m, x.data(), m.cols, 1, y.data(), 1, b, e, scratch[t].data());
             });
